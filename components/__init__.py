@@ -1,0 +1,1 @@
+"""TFX component factories and the image-record format shared by snout's stages."""

@@ -1,0 +1,46 @@
+"""The `snout` command: one sub-command per job, each registered by its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import List, Optional
+
+from pipeline.errors import UserError
+
+# Each module has `register(subparsers)`, which adds its sub-commands and sets
+# `func` (args -> exit code) on them.
+COMMAND_MODULES = [
+    "pipeline.run_command",
+    "serving.cli",
+    "components.ingest.cli",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snout",
+        description="Labelled photos in, a gated and servable image classifier out (TFX).",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as e:
+        print(f"snout {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"snout {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

