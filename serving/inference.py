@@ -1,0 +1,168 @@
+"""Predict / Classify / metadata logic shared by the gRPC and REST servers.
+
+Error statuses and messages follow TF Serving's (predict_util.cc, classifier.cc,
+get_model_metadata_impl.cc) so clients see the same behaviour locally and in prod.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import tensorflow as tf  # noqa: E402
+
+from serving import tensors  # noqa: E402
+from serving.errors import ServingError, invalid_argument  # noqa: E402
+from serving.model_store import LoadedVersion, ModelStore  # noqa: E402
+from serving.signature_tools import (CLASSIFY_METHOD_NAME, CLASSIFY_OUTPUT_CLASSES,  # noqa: E402
+                                     CLASSIFY_OUTPUT_SCORES)
+
+DEFAULT_SIGNATURE = "serving_default"
+SIGNATURE_DEF_FIELD = "signature_def"
+
+
+def _set_text(names) -> str:
+    return "{" + ",".join(sorted(names)) + "}"
+
+
+# Status code numbers (shared by TF's error codes and gRPC) -> names.
+_STATUS_NAMES = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+                 "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+                 "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+                 "UNAUTHENTICATED"]
+
+
+def first_line(message: str) -> str:
+    """The meaningful line of an error: TF op errors wrap it in "Graph execution error:",
+    "Detected at node ..." and graph traces, which are dropped."""
+    lines = [ln.strip() for ln in (message or "").strip().splitlines() if ln.strip()]
+    noise = ("Graph execution error", "Detected at node", "<stack traces unavailable>", "[[",
+             "File \"", "(most recent call last)")
+    useful = [ln for ln in lines if not ln.startswith(noise)]
+    line = useful[0] if useful else (lines[0] if lines else "")
+    return re.sub(r"\s*\[\[\{\{node .*$", "", line).strip()
+
+
+def call_function(function, feed: Dict[str, object]) -> Dict[str, tf.Tensor]:
+    """Run a signature; TF/Python errors become ServingError (never escape as crashes)."""
+    try:
+        return function(**feed)
+    except tf.errors.OpError as e:
+        code = _STATUS_NAMES[e.error_code] if 0 < e.error_code < len(_STATUS_NAMES) else "INTERNAL"
+        raise ServingError(code, first_line(e.message)) from None
+    except (TypeError, ValueError) as e:  # wrong shape/dtype caught while tracing/binding
+        raise invalid_argument(first_line(str(e))) from None
+
+
+class InferenceService:
+    def __init__(self, store: ModelStore):
+        self.store = store
+
+    @staticmethod
+    def signature(servable: LoadedVersion, signature_name: str):
+        name = signature_name or DEFAULT_SIGNATURE
+        if name not in servable.functions or name not in servable.signature_defs:
+            raise invalid_argument(f'Serving signature key "{name}" not found.')
+        return name, servable.signature_defs[name], servable.functions[name]
+
+    # ---- Predict ----
+
+    def predict(self, servable: LoadedVersion, signature_name: str,
+                inputs: Dict[str, np.ndarray], input_dtypes: Optional[Dict[str, int]] = None,
+                output_filter: Sequence[str] = ()) -> Tuple[str, Dict[str, np.ndarray]]:
+        """inputs: alias -> array. input_dtypes: alias -> DT_* the client declared
+        (gRPC TensorProto dtype), checked against the signature like TF Serving."""
+        name, signature_def, function = self.signature(servable, signature_name)
+        expected = set(signature_def.inputs)
+        sent = set(inputs)
+        for alias in sorted(sent):
+            if alias not in expected:
+                raise invalid_argument(
+                    f"input tensor alias not found in signature: {alias}. "
+                    f"Inputs expected to be in the set {_set_text(expected)}.")
+        if sent != expected:
+            raise invalid_argument(
+                f"Request inputs do not match required inputs for model `{servable.name}`. "
+                f"Send extra: {_set_text(sent - expected)}. "
+                f"Missing but required: {_set_text(expected - sent)}.")
+        for i, alias in enumerate(sorted(expected)):
+            want = signature_def.inputs[alias].dtype
+            got = (input_dtypes or {}).get(alias)
+            if got is not None and got != want:
+                raise invalid_argument(f"Expects arg[{i}] to be {tensors.dtype_name(want)} but "
+                                       f"{tensors.dtype_name(got)} is provided")
+        for alias in output_filter:
+            if alias not in signature_def.outputs:
+                raise invalid_argument(
+                    f"output tensor alias not found in signature: {alias} Outputs expected to "
+                    f"be in the set {_set_text(signature_def.outputs)}.")
+        for alias, value in inputs.items():
+            shape_proto = signature_def.inputs[alias].tensor_shape
+            if shape_proto.unknown_rank:
+                continue
+            want_shape = [d.size for d in shape_proto.dim]
+            got_shape = list(np.shape(value))
+            if len(got_shape) != len(want_shape) or any(
+                    w >= 0 and w != g for w, g in zip(want_shape, got_shape)):
+                raise invalid_argument(f"input {alias}: expected shape {want_shape} (-1 = any), "
+                                       f"got {got_shape}")
+        feed = {}
+        for alias, value in inputs.items():
+            want = signature_def.inputs[alias].dtype
+            try:
+                feed[alias] = tf.convert_to_tensor(value, dtype=tf.dtypes.as_dtype(want))
+            except (TypeError, ValueError) as e:
+                raise invalid_argument(f"input {alias}: {first_line(str(e))}") from None
+        outputs = call_function(function, feed)
+        wanted = list(output_filter) or list(signature_def.outputs)
+        return name, {alias: outputs[alias].numpy() for alias in wanted if alias in outputs}
+
+    # ---- Classify ----
+
+    def classify(self, servable: LoadedVersion, signature_name: str,
+                 serialized_examples: List[bytes]):
+        """-> (signature name, classes [N,C] bytes or None, scores [N,C] float or None)."""
+        name, signature_def, function = self.signature(servable, signature_name)
+        if signature_def.method_name != CLASSIFY_METHOD_NAME:
+            raise invalid_argument(
+                f"Expected classification signature method_name to be {CLASSIFY_METHOD_NAME}. "
+                f"Was: {signature_def.method_name}")
+        if len(signature_def.inputs) != 1:
+            raise invalid_argument("Classification signature must contain 1 input")
+        if not serialized_examples:
+            raise invalid_argument("Input is empty.")
+        alias = next(iter(signature_def.inputs))
+        outputs = call_function(function, {alias: tf.constant(serialized_examples, dtype=tf.string)})
+        classes = outputs.get(CLASSIFY_OUTPUT_CLASSES)
+        scores = outputs.get(CLASSIFY_OUTPUT_SCORES)
+        if classes is None and scores is None:
+            raise ServingError("FAILED_PRECONDITION",
+                               f"Expected classification signature outputs {CLASSIFY_OUTPUT_CLASSES} "
+                               f"and/or {CLASSIFY_OUTPUT_SCORES}")
+        classes = classes.numpy() if classes is not None else None
+        scores = scores.numpy() if scores is not None else None
+        n = len(serialized_examples)
+        for label, value in (("classes", classes), ("scores", scores)):
+            if value is not None and (value.ndim != 2 or value.shape[0] != n):
+                raise invalid_argument(f"Expected {label} output shape [{n}, C], got {list(value.shape)}")
+        return name, classes, scores
+
+    # ---- metadata ----
+
+    @staticmethod
+    def signature_def_map(servable: LoadedVersion, metadata_fields: Sequence[str]):
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        if not metadata_fields:
+            raise invalid_argument("GetModelMetadataRequest must specify at least one metadata_field")
+        for metadata_field in metadata_fields:
+            if metadata_field != SIGNATURE_DEF_FIELD:
+                raise invalid_argument(f"Metadata field {metadata_field} is not supported")
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for key, signature_def in servable.signature_defs.items():
+            signature_map.signature_def[key].CopyFrom(signature_def)
+        return signature_map

@@ -1,0 +1,103 @@
+"""TensorProto <-> numpy without TensorFlow (client side), and the TF-based
+conversion the servers use (tf.make_tensor_proto / tf.make_ndarray)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+# tensorflow/core/framework/types.proto
+DT_FLOAT, DT_DOUBLE, DT_INT32, DT_UINT8, DT_INT16, DT_INT8, DT_STRING = 1, 2, 3, 4, 5, 6, 7
+DT_INT64, DT_BOOL, DT_UINT16, DT_HALF, DT_UINT32, DT_UINT64 = 9, 10, 17, 19, 22, 23
+
+DTYPE_NAMES = {
+    DT_FLOAT: "float", DT_DOUBLE: "double", DT_INT32: "int32", DT_UINT8: "uint8",
+    DT_INT16: "int16", DT_INT8: "int8", DT_STRING: "string", DT_INT64: "int64",
+    DT_BOOL: "bool", DT_UINT16: "uint16", DT_HALF: "half", DT_UINT32: "uint32",
+    DT_UINT64: "uint64",
+}
+# dtype -> (numpy dtype, repeated *_val field holding it when tensor_content is empty)
+_NUMPY = {
+    DT_FLOAT: (np.float32, "float_val"),
+    DT_DOUBLE: (np.float64, "double_val"),
+    DT_INT32: (np.int32, "int_val"),
+    DT_UINT8: (np.uint8, "int_val"),
+    DT_INT16: (np.int16, "int_val"),
+    DT_INT8: (np.int8, "int_val"),
+    DT_INT64: (np.int64, "int64_val"),
+    DT_BOOL: (np.bool_, "bool_val"),
+    DT_UINT16: (np.uint16, "int_val"),
+    DT_HALF: (np.float16, "half_val"),
+    DT_UINT32: (np.uint32, "uint32_val"),
+    DT_UINT64: (np.uint64, "uint64_val"),
+}
+
+
+def dtype_name(dtype: int) -> str:
+    return DTYPE_NAMES.get(dtype, f"dtype({dtype})")
+
+
+def numpy_dtype(dtype: int):
+    """numpy dtype for a TF dtype enum (object for strings)."""
+    if dtype == DT_STRING:
+        return object
+    if dtype not in _NUMPY:
+        raise ValueError(f"unsupported tensor dtype {dtype_name(dtype)}")
+    return _NUMPY[dtype][0]
+
+
+def fill_string_tensor(proto, values: Sequence[bytes]):
+    """Fill a TensorProto message in place as a 1-D DT_STRING tensor; returns it."""
+    proto.dtype = DT_STRING
+    proto.tensor_shape.dim.add().size = len(values)
+    proto.string_val.extend(values)
+    return proto
+
+
+def to_numpy(proto) -> np.ndarray:
+    """A TensorProto message (of any protobuf pool) as a numpy array, like tf.make_ndarray."""
+    shape = tuple(d.size for d in proto.tensor_shape.dim)
+    size = int(np.prod(shape)) if shape else 1
+    if proto.dtype == DT_STRING:
+        values = list(proto.string_val)
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+    else:
+        np_dtype, field = _NUMPY.get(proto.dtype, (None, None))
+        if np_dtype is None:
+            raise ValueError(f"unsupported tensor dtype {dtype_name(proto.dtype)}")
+        if proto.tensor_content:
+            return np.frombuffer(proto.tensor_content, dtype=np_dtype).copy().reshape(shape)
+        raw = getattr(proto, field)
+        if proto.dtype == DT_HALF:
+            array = np.array(raw, dtype=np.uint16).view(np.float16)
+        else:
+            array = np.array(raw, dtype=np_dtype)
+    if array.size == size:
+        return array.reshape(shape)
+    if array.size == 0:
+        return np.zeros(shape, dtype=array.dtype) if proto.dtype != DT_STRING else \
+            np.full(shape, b"", dtype=object)
+    if array.size > size:
+        raise ValueError(f"tensor has {array.size} values for shape {list(shape)}")
+    # TF semantics: the last value repeats to fill the shape.
+    padded = np.concatenate([array, np.repeat(array[-1:], size - array.size)])
+    return padded.reshape(shape)
+
+
+# ---- server side (imports TensorFlow) ----
+
+def tf_to_numpy(proto) -> np.ndarray:
+    import tensorflow as tf
+
+    return tf.make_ndarray(proto)
+
+
+def tf_to_proto(value):
+    """numpy array / EagerTensor -> the real tensorflow.TensorProto."""
+    import tensorflow as tf
+
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    return tf.make_tensor_proto(value)
