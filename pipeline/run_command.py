@@ -59,6 +59,38 @@ def prepare_data(config: SnoutConfig):
     return os.path.abspath(data_dir), class_names, description
 
 
+def stage_hyperparameters(config: SnoutConfig) -> None:
+    """Copies an imported best_hyperparameters file into a folder of its own in the workspace.
+
+    TFX's Trainer reads the only file of a HyperParameters artifact's folder, and the
+    copy is named by content, so a changed file is a new artifact (and a new cache key).
+    """
+    import hashlib
+    import shutil
+
+    source = config.hyperparameters
+    if not source or "://" in source:
+        return
+    if os.path.isdir(source):
+        files = [n for n in os.listdir(source) if not n.startswith(".")]
+        if len(files) != 1:
+            raise UserError(f"--hyperparameters {source}: expected one best_hyperparameters file, found {files}")
+        source = os.path.join(source, files[0])
+    with open(source, "rb") as f:
+        content = f.read()
+    try:
+        import json
+
+        json.loads(content)
+    except ValueError:
+        raise UserError(f"--hyperparameters {source}: not a KerasTuner hyperparameters JSON file") from None
+    staged = os.path.join(os.path.abspath(config.workspace), "imported_hyperparameters",
+                          hashlib.sha256(content).hexdigest()[:16])
+    os.makedirs(staged, exist_ok=True)
+    shutil.copyfile(source, os.path.join(staged, "best_hyperparameters.txt"))
+    config.hyperparameters = staged
+
+
 def run_pipeline(config: SnoutConfig):
     """Builds and runs the DAG; returns (outcome, progress handler)."""
     from tfx import v1 as tfx
@@ -68,6 +100,7 @@ def run_pipeline(config: SnoutConfig):
 
     data_dir, class_names, description = prepare_data(config)
     os.makedirs(config.workspace, exist_ok=True)
+    stage_hyperparameters(config)
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
     pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=metadata)
     node_ids = [c.id for c in pipeline.components]

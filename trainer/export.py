@@ -13,22 +13,8 @@ from typing import List
 
 import tensorflow as tf
 
+from serving.signature_tools import mark_classify_signature
 from trainer import features as F
-
-
-def _mark_classify_signature(saved_model_dir: str, signature_name: str) -> None:
-    """TF2 saves every signature as 'predict'; TF Serving's Classify wants 'classify'."""
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    path = os.path.join(saved_model_dir, "saved_model.pb")
-    proto = saved_model_pb2.SavedModel()
-    with tf.io.gfile.GFile(path, "rb") as f:
-        proto.ParseFromString(f.read())
-    for meta_graph in proto.meta_graphs:
-        if signature_name in meta_graph.signature_def:
-            meta_graph.signature_def[signature_name].method_name = "tensorflow/serving/classify"
-    with tf.io.gfile.GFile(path, "wb") as f:
-        f.write(proto.SerializeToString())
 
 
 class _ServingModule(tf.Module):
@@ -93,7 +79,7 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
         F.SIGNATURE_CLASSIFY: classify.get_concrete_function(),
     }
     tf.saved_model.save(module, export_dir, signatures=signatures)
-    _mark_classify_signature(export_dir, F.SIGNATURE_CLASSIFY)
+    mark_classify_signature(export_dir, F.SIGNATURE_CLASSIFY)  # TF Serving's Classify API needs it
     # assets.extra is copied by TF Serving tooling but never loaded as part of the graph.
     extra = os.path.join(export_dir, "assets.extra")
     tf.io.gfile.makedirs(extra)

@@ -1,14 +1,14 @@
-"""The classifier: a pretrained backbone, frozen, under a new head.
+"""The classifier: a backbone (pretrained and frozen, or the small CNN from scratch) under a new head.
 
-`build_classifier` takes the Keras module as a parameter (see keras_compat.py): the
-Tuner calls it with Keras 3, the Trainer with tf_keras, and both get the same network.
+Every builder takes the Keras module as a parameter (see keras_compat.py): the Tuner
+calls them with Keras 3, the Trainer with tf_keras, and both get the same network.
 """
 
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 from typing import Any, Dict
 
 from trainer import base_weights
-from trainer.backbones import get_backbone
+from trainer.backbones import build_small_cnn, get_backbone
 from trainer.features import TRANSFORMED_IMAGE_KEY
 
 
@@ -23,33 +23,64 @@ class HeadParams:
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]) -> "HeadParams":
-        known = {k: values[k] for k in asdict(cls()) if k in values}
-        return cls(**known)
+        return cls(**{k: type(getattr(cls(), k))(values[k]) for k in asdict(cls()) if k in values})
 
 
-def build_classifier(keras, *, num_classes: int, image_size: int, backbone: str, weights: str,
-                     head: HeadParams, base=None):
-    """Returns (model, base): base frozen, head = GAP -> [Dense relu -> Dropout]*n -> softmax.
+def build_base(keras, backbone: str, image_size: int, weights: str):
+    spec = get_backbone(backbone)
+    if spec.application is None:
+        return build_small_cnn(keras, image_size)
+    return base_weights.build_base(keras, spec, image_size, weights)
 
-    `base` may be passed in to reuse an already-built (and already-loaded) backbone.
-    """
-    if num_classes < 2:
-        raise ValueError(f"need at least 2 classes, got {num_classes}")
-    if base is None:
-        base = base_weights.build_base(keras, get_backbone(backbone), image_size, weights)
-    base.trainable = False
-    inputs = keras.Input(shape=(image_size, image_size, 3), name=TRANSFORMED_IMAGE_KEY)
-    # training=False keeps BatchNorm in inference mode even when the base is unfrozen later.
-    x = base(inputs, training=False)
-    x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
+
+def add_head(keras, features, num_classes: int, head: HeadParams):
+    """[Dense relu -> Dropout] x head_layers -> softmax, on pooled features."""
+    x = features
     for i in range(head.head_layers):
         x = keras.layers.Dense(head.head_units, activation="relu", name=f"head_dense_{i}")(x)
         x = keras.layers.Dropout(head.dropout, name=f"head_dropout_{i}")(x)
     # float32 softmax keeps probabilities exact under mixed precision.
-    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
-    model = keras.Model(inputs, outputs, name=f"snout_{backbone}")
+    return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+
+
+def build_classifier(keras, *, num_classes: int, image_size: int, backbone: str, weights: str,
+                     head: HeadParams, base=None):
+    """Returns (classifier, base): image_xf -> base -> GlobalAveragePooling -> head.
+
+    A pretrained base is frozen and always called with training=False, so its BatchNorm
+    layers stay in inference mode even when phase 2 unfreezes its top.
+    """
+    if num_classes < 2:
+        raise ValueError(f"need at least 2 classes, got {num_classes}")
+    spec = get_backbone(backbone)
+    if base is None:
+        base = build_base(keras, backbone, image_size, weights)
+    base.trainable = not spec.pretrained
+    inputs = keras.Input(shape=(image_size, image_size, 3), name=TRANSFORMED_IMAGE_KEY)
+    x = base(inputs, training=False) if spec.pretrained else base(inputs)
+    x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
+    if not spec.pretrained:
+        x = keras.layers.Dropout(0.5, name="cnn_dropout")(x)  # the from-scratch baseline overfits fast
+    model = keras.Model(inputs, add_head(keras, x, num_classes, head), name=f"snout_{backbone}")
     compile_classifier(keras, model, head.learning_rate)
     return model, base
+
+
+def build_head_on_features(keras, feature_dim: int, num_classes: int, head: HeadParams):
+    """The same head on cached pooled base outputs (tuning on embeddings)."""
+    inputs = keras.Input(shape=(feature_dim,), name="pooled_features")
+    model = keras.Model(inputs, add_head(keras, inputs, num_classes, head), name="snout_head")
+    compile_classifier(keras, model, head.learning_rate)
+    return model
+
+
+def with_augmentation(keras, classifier, augmenter):
+    """The model `fit` trains: augmenter -> classifier (shared weights). Export uses `classifier`."""
+    if augmenter is None:
+        return classifier
+    inputs = keras.Input(shape=classifier.input_shape[1:], name=TRANSFORMED_IMAGE_KEY)
+    model = keras.Model(inputs, classifier(augmenter(inputs)), name=f"{classifier.name}_training")
+    return model
 
 
 def compile_classifier(keras, model, learning_rate: float) -> None:

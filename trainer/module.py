@@ -6,17 +6,20 @@ these need: class names, image size, backbone, weights, epochs, batch size.
 
 import json
 import os
+import time
 
 from trainer import keras_compat  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TF loads)
 
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from trainer import base_weights
+from trainer import base_weights, head_search
+from trainer.augmentation import augmentation_layers
+from trainer.backbones import get_backbone
 from trainer.datasets import transformed_dataset
 from trainer.devices import training_strategy
 from trainer.export import export_serving_model
-from trainer.model import HeadParams, build_classifier
+from trainer.model import HeadParams, build_classifier, compile_classifier, with_augmentation
 from trainer.preprocessing import preprocessing_fn  # noqa: F401  (Transform looks it up here)
 from trainer.training import train_two_phases
 
@@ -33,8 +36,7 @@ def _head_params(fn_args, cfg) -> HeadParams:
 
 
 def tuner_fn(fn_args):
-    """KerasTuner search over the head, on Transform's output, with Keras 3."""
-    import keras_tuner as kt
+    """KerasTuner search over the head with Keras 3, on cached base outputs unless told otherwise."""
     from tfx.components.tuner.component import TunerFnResult
 
     keras = keras_compat.tuning_keras()
@@ -43,28 +45,22 @@ def tuner_fn(fn_args):
     batch = int(cfg["batch_size"])
     train = transformed_dataset(fn_args.data_accessor, fn_args.train_files, tf_transform_output, batch, True)
     evaluate = transformed_dataset(fn_args.data_accessor, fn_args.eval_files, tf_transform_output, batch, False)
-
-    def build(hp):
-        head = HeadParams(
-            learning_rate=hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
-            head_units=hp.Choice("head_units", [64, 128, 256]),
-            head_layers=hp.Int("head_layers", 1, 2),
-            dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
-        )
-        model, _ = build_classifier(keras, num_classes=len(cfg["class_names"]), image_size=int(cfg["image_size"]),
-                                    backbone=cfg["backbone"], weights=cfg["weights"], head=head)
-        return model
-
-    tuner = kt.RandomSearch(
-        build, objective=kt.Objective("val_accuracy", "max"), max_trials=int(cfg["tuner_trials"]),
-        directory=fn_args.working_dir, project_name="snout_head_search", seed=int(cfg.get("seed", 7)),
-        overwrite=True,
-    )
-    return TunerFnResult(
-        tuner=tuner,
-        fit_kwargs={"x": train.cache(), "validation_data": evaluate.cache(), "epochs": int(cfg["tuner_epochs"]),
-                    "verbose": 2},
-    )
+    epochs = int(cfg["tuner_epochs"])
+    tensorboard = keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.working_dir, "tensorboard"))
+    cached = cfg.get("tuner_mode", "cached") == "cached" and get_backbone(cfg["backbone"]).pretrained
+    if cached:
+        start = time.time()
+        (x_train, y_train), (x_eval, y_eval) = head_search.pooled_features(keras, [train, evaluate], cfg)
+        print(f"[snout] tuner: cached {len(x_train) + len(x_eval)} pooled base outputs "
+              f"({x_train.shape[1]} features) in {time.time() - start:.1f}s; searching the head on them")
+        tuner = head_search.make_tuner(keras, cfg, fn_args.working_dir, "snout_head_search", x_train.shape[1])
+        fit_kwargs = {"x": x_train, "y": y_train, "validation_data": (x_eval, y_eval), "batch_size": batch}
+    else:
+        print("[snout] tuner: full mode, the base runs in every trial")
+        tuner = head_search.make_tuner(keras, cfg, fn_args.working_dir, "snout_head_search")
+        fit_kwargs = {"x": train.cache(), "validation_data": evaluate.cache()}
+    fit_kwargs.update(epochs=epochs, verbose=2, callbacks=[tensorboard])
+    return TunerFnResult(tuner=tuner, fit_kwargs=fit_kwargs)
 
 
 def run_fn(fn_args):
@@ -81,16 +77,24 @@ def run_fn(fn_args):
     head = _head_params(fn_args, cfg)
     print(f"[snout] backbone {cfg['backbone']} at {cfg['image_size']}px, weights: "
           f"{base_weights.describe(cfg['weights'])}")
+    backbone = get_backbone(cfg["backbone"])
     with strategy.scope():
-        model, base = build_classifier(keras, num_classes=len(class_names), image_size=int(cfg["image_size"]),
-                                       backbone=cfg["backbone"], weights=cfg["weights"], head=head)
+        classifier, base = build_classifier(keras, num_classes=len(class_names), image_size=int(cfg["image_size"]),
+                                            backbone=cfg["backbone"], weights=cfg["weights"], head=head)
+        augmenter = augmentation_layers(keras, backbone.scaling, float(cfg.get("augment_strength", 0)),
+                                        seed=int(cfg.get("seed", 7)))
+        model = with_augmentation(keras, classifier, augmenter)
+        if augmenter is not None:
+            compile_classifier(keras, model, head.learning_rate)
     history = train_two_phases(keras, strategy, model, base, train.cache(), evaluate.cache(), cfg, head,
-                               log_dir=fn_args.model_run_dir)
+                               log_dir=fn_args.model_run_dir, pretrained=backbone.pretrained)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as f:
         f.write(json.dumps(history, indent=2))
     provenance = {
         "backbone": cfg["backbone"], "image_size": int(cfg["image_size"]), "weights": cfg["weights"],
         "weights_description": base_weights.describe(cfg["weights"]), "class_names": class_names,
         "head": head.__dict__, "dataset": cfg.get("dataset_description", ""),
+        "phase2_kept": history.get("phase2_kept"), "augment_strength": cfg.get("augment_strength", 0),
     }
-    export_serving_model(model, tf_transform_output, class_names, fn_args.serving_model_dir, provenance)
+    # The bare classifier: augmentation never reaches the serving graph.
+    export_serving_model(classifier, tf_transform_output, class_names, fn_args.serving_model_dir, provenance)

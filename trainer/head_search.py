@@ -1,0 +1,105 @@
+"""KerasTuner search over the head, cheap enough to run often.
+
+While the base is frozen and nothing is augmented, an image's pooled base output is
+the same in every trial and epoch. So `cached` mode runs the base once over the
+data, keeps the pooled features in memory, and searches the head on them: a trial
+costs a few small Dense layers, not a CNN. `full` mode rebuilds and runs the whole
+network per trial (needed to search the image size or to tune with augmentation).
+The winner is always trained as the full network (base + best head) by the Trainer.
+"""
+
+import json
+import time
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from trainer.model import HeadParams, build_classifier, build_head_on_features
+
+ALGORITHMS = ("random", "bayesian", "hyperband")
+OBJECTIVE = "val_accuracy"
+
+
+def search_space(hp) -> HeadParams:
+    return HeadParams(
+        learning_rate=hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
+        head_units=hp.Choice("head_units", [64, 128, 256]),
+        head_layers=hp.Int("head_layers", 1, 2),
+        dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
+    )
+
+
+def pooled_features(keras, datasets, cfg) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """Runs the frozen base (+ global average pooling) once over each (images, labels) dataset."""
+    from trainer.model import build_base
+
+    base = build_base(keras, cfg["backbone"], int(cfg["image_size"]), cfg["weights"])
+    pooled = keras.Sequential([base, keras.layers.GlobalAveragePooling2D()])
+    results = []
+    for dataset in datasets:
+        features, labels = [], []
+        for images, y in dataset:
+            features.append(np.asarray(pooled(images, training=False)))
+            labels.append(np.asarray(y).reshape(-1))
+        results.append((np.concatenate(features), np.concatenate(labels)))
+    return results
+
+
+def make_tuner(keras, cfg, directory: str, project: str, feature_dim: int = 0):
+    """A KerasTuner tuner over the head: on pooled features if feature_dim, else the full network."""
+    import keras_tuner as kt
+
+    num_classes = len(cfg["class_names"])
+
+    def build(hp):
+        head = search_space(hp)
+        if feature_dim:
+            return build_head_on_features(keras, feature_dim, num_classes, head)
+        model, _ = build_classifier(keras, num_classes=num_classes, image_size=int(cfg["image_size"]),
+                                    backbone=cfg["backbone"], weights=cfg["weights"], head=head)
+        return model
+
+    algorithm = cfg.get("tuner_algorithm", "random")
+    common = dict(objective=kt.Objective(OBJECTIVE, "max"), directory=directory, project_name=project,
+                  seed=int(cfg.get("seed", 7)), overwrite=True)
+    trials = int(cfg["tuner_trials"])
+    if algorithm == "random":
+        return time_trials(kt.RandomSearch(build, max_trials=trials, **common))
+    if algorithm == "bayesian":
+        return time_trials(kt.BayesianOptimization(build, max_trials=trials, **common))
+    if algorithm == "hyperband":
+        # Hyperband sizes its own bracket from max_epochs; trials is an upper bound on its budget.
+        return time_trials(kt.Hyperband(build, max_epochs=max(2, int(cfg["tuner_epochs"])), factor=3,
+                                        hyperband_iterations=1, **common))
+    raise ValueError(f"unknown tuner algorithm {algorithm!r}; choose one of {ALGORITHMS}")
+
+
+def trials_table(tuner) -> List[Dict]:
+    """One row per finished trial: hyperparameters, best val accuracy, seconds (best first)."""
+    rows = []
+    for trial in tuner.oracle.trials.values():
+        metric = trial.metrics.get_best_value(OBJECTIVE) if trial.metrics.exists(OBJECTIVE) else None
+        rows.append({"trial": trial.trial_id, "status": str(trial.status), **trial.hyperparameters.values,
+                     "val_accuracy": metric, "seconds": getattr(tuner, "trial_seconds", {}).get(trial.trial_id)})
+    return sorted(rows, key=lambda r: -1 if r["val_accuracy"] is None else -r["val_accuracy"])
+
+
+def time_trials(tuner):
+    """Records each trial's wall time (KerasTuner keeps none) in tuner.trial_seconds."""
+    tuner.trial_seconds = {}
+    run_trial = tuner.run_trial
+
+    def timed(trial, *args, **kwargs):
+        start = time.time()
+        try:
+            return run_trial(trial, *args, **kwargs)
+        finally:
+            tuner.trial_seconds[trial.trial_id] = time.time() - start
+
+    tuner.run_trial = timed
+    return tuner
+
+
+def best_hyperparameters_json(tuner) -> str:
+    """The format TFX's Tuner writes (best_hyperparameters.txt): a KerasTuner HyperParameters config."""
+    return json.dumps(tuner.get_best_hyperparameters(1)[0].get_config())
