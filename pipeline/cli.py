@@ -13,8 +13,11 @@ from pipeline.errors import UserError
 # `func` (args -> exit code) on them.
 COMMAND_MODULES = [
     "pipeline.run_command",
+    "pipeline.tune_command",
     "serving.cli",
     "components.ingest.cli",
+    "pipeline.kubeflow_runner",
+    "pipeline.report.cli",
 ]
 
 

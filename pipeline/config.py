@@ -90,8 +90,9 @@ class SnoutConfig:
         return os.path.join(self.workspace, "sample_data")
 
     def beam_pipeline_args(self) -> List[str]:
-        workers = self.beam_workers or os.cpu_count() or 1
-        return [f"--direct_running_mode={self.beam_mode}", f"--direct_num_workers={workers}"]
+        from pipeline.beam_profiles import beam_args
+
+        return beam_args("local", workers=self.beam_workers or None, mode=self.beam_mode)
 
     def training_config(self, class_names: List[str], dataset_description: str) -> dict:
         """What Transform/Tuner/Trainer see (their custom_config): part of their cache key."""

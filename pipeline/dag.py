@@ -20,6 +20,19 @@ import trainer.module
 
 # The module file TFX packages (with every other .py in trainer/) as user code.
 MODULE_FILE = os.path.abspath(trainer.module.__file__)
+# With module_file=None (Kubeflow: the code is installed in the container image) the
+# components import these instead of packaging the module file as a wheel.
+FUNCTION_PATHS = {"preprocessing_fn": "trainer.module.preprocessing_fn",
+                  "run_fn": "trainer.module.run_fn", "tuner_fn": "trainer.module.tuner_fn"}
+
+
+def _user_code(fn: str, module_file: Optional[str]) -> dict:
+    return {"module_file": module_file} if module_file else {fn: FUNCTION_PATHS[fn]}
+
+
+def _uri(path: str) -> str:
+    """Local paths made absolute; remote URIs (gs://, s3://, ...) kept as given."""
+    return path if "://" in path else os.path.abspath(path)
 
 
 def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], dataset_description: str,
@@ -28,7 +41,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     custom = config.training_config(class_names, dataset_description)
 
     example_gen = tfx.components.ImportExampleGen(
-        input_base=os.path.abspath(data_dir),
+        input_base=_uri(data_dir),
         input_config=tfx.proto.Input(splits=[
             tfx.proto.Input.Split(name=records.TRAIN_SPLIT, pattern=f"{records.TRAIN_SPLIT}/*{records.RECORD_SUFFIX}"),
             tfx.proto.Input.Split(name=records.EVAL_SPLIT, pattern=f"{records.EVAL_SPLIT}/*{records.RECORD_SUFFIX}"),
@@ -40,22 +53,31 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        module_file=module_file, custom_config=custom)
+        **_user_code("preprocessing_fn", module_file), custom_config=custom)
 
     tuner = None
+    hyperparameters_importer = None
     hyperparameters = None
     if config.tune:
         tuner = tfx.components.Tuner(
-            module_file=module_file,
+            **_user_code("tuner_fn", module_file),
             examples=transform.outputs["transformed_examples"],
             transform_graph=transform.outputs["transform_graph"],
             train_args=tfx.proto.TrainArgs(splits=[records.TRAIN_SPLIT]),
             eval_args=tfx.proto.EvalArgs(splits=[records.EVAL_SPLIT]),
             custom_config=custom)
         hyperparameters = tuner.outputs["best_hyperparameters"]
+    elif config.hyperparameters:
+        # An earlier search's best_hyperparameters.txt (e.g. `snout tune`), imported as an artifact.
+        hp_dir = config.hyperparameters
+        hp_dir = hp_dir if "://" in hp_dir or os.path.isdir(hp_dir) else os.path.dirname(os.path.abspath(hp_dir))
+        hyperparameters_importer = tfx.dsl.Importer(
+            source_uri=_uri(hp_dir), artifact_type=tfx.types.standard_artifacts.HyperParameters,
+        ).with_id("hyperparameters_importer")
+        hyperparameters = hyperparameters_importer.outputs["result"]
 
     trainer_component = tfx.components.Trainer(
-        module_file=module_file,
+        **_user_code("run_fn", module_file),
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
@@ -81,14 +103,14 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         model=trainer_component.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=os.path.abspath(config.model_serving_dir))))
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=_uri(config.model_serving_dir))))
 
     components = [example_gen, statistics_gen, schema_gen, example_validator, transform]
-    components += [tuner] if tuner else []
+    components += [node for node in (tuner, hyperparameters_importer) if node is not None]
     components += [trainer_component, model_resolver, evaluator, pusher]
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
-        pipeline_root=os.path.abspath(config.pipeline_root),
+        pipeline_root=_uri(config.pipeline_root),
         components=components,
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,

@@ -5,3 +5,14 @@ import sys
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def first_pipeline_run(tmp_path_factory):
+    """The whole DAG once, on tiny generated data (shared: several minutes on 2 cores)."""
+    from pipeline_fixtures import run, tiny_config
+
+    workspace = str(tmp_path_factory.mktemp("snout_workspace"))
+    return run(tiny_config(workspace))

@@ -1,0 +1,150 @@
+"""Named Beam pipeline-args profiles: where the Beam-powered components (ExampleGen,
+StatisticsGen, Transform, Evaluator) run their Beam jobs.
+
+    beam_args("local")                                       # DirectRunner, one process per core
+    beam_args("dataflow", project="p", region="europe-west1",
+              temp_location="gs://b/tmp", image="eu.gcr.io/p/snout:0.1.0")
+    beam_args("flink", job_endpoint="flink-jobserver:8099", image="...")
+    beam_args("spark", job_endpoint="spark-jobserver:8099", image="...")
+
+Every profile takes `extra_args` (a list of raw `--flag=value` strings, appended last).
+Missing required parameters and unknown ones are a UserError naming them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from pipeline.errors import UserError
+
+DIRECT_MODES = ("multi_processing", "multi_threading", "in_memory")
+ENVIRONMENT_TYPES = ("DOCKER", "EXTERNAL", "PROCESS")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    summary: str
+    needs: str
+    required: Tuple[str, ...] = ()
+    optional: Dict[str, object] = field(default_factory=dict)
+
+
+PROFILES: Dict[str, Profile] = {p.name: p for p in (
+    Profile("local", "Beam DirectRunner inside the component's own process/pod, multi-processing",
+            "nothing; workers=0 means one per CPU core of the machine (or pod) that runs the component",
+            optional={"workers": None, "mode": "multi_processing"}),
+    Profile("dataflow", "Google Cloud Dataflow (runner v2), workers run the snout image",
+            "a GCP project with the Dataflow API on, a region, a gs:// temp_location the job's service "
+            "account can write, and the snout image pushed where Dataflow can pull it",
+            required=("project", "region", "temp_location", "image"),
+            optional={"staging_location": None, "max_num_workers": None, "machine_type": None,
+                      "service_account_email": None, "network": None, "subnetwork": None}),
+    Profile("flink", "Apache Flink through Beam's portable runner (a Flink job server)",
+            "a Beam Flink job server (apache/beam_flink<ver>_job_server) at job_endpoint; SDK workers "
+            "either as Docker containers of the snout image on the task managers (DOCKER, needs Docker "
+            "there) or as a worker-pool sidecar of the snout image started with --worker_pool "
+            "(EXTERNAL, environment_config=host:port, usually localhost:50000)",
+            required=("job_endpoint",),
+            optional={"image": None, "environment_type": "DOCKER", "environment_config": None,
+                      "parallelism": None}),
+    Profile("spark", "Apache Spark through Beam's portable runner (a Spark job server)",
+            "a Beam Spark job server (apache/beam_spark3_job_server) at job_endpoint pointed at the Spark "
+            "master; SDK workers as for flink (DOCKER with the snout image, or an EXTERNAL worker pool)",
+            required=("job_endpoint",),
+            optional={"image": None, "environment_type": "DOCKER", "environment_config": None}),
+)}
+
+
+def profile_names() -> List[str]:
+    return list(PROFILES)
+
+
+def beam_args(profile: str, extra_args: Optional[Sequence[str]] = None, **params) -> List[str]:
+    """The Beam pipeline args of one named profile. Parameters given as None count as not given."""
+    if profile not in PROFILES:
+        raise UserError(f"unknown Beam profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    spec = PROFILES[profile]
+    given = {k: v for k, v in params.items() if v is not None and v != ""}
+    unknown = sorted(set(given) - set(spec.required) - set(spec.optional))
+    if unknown:
+        raise UserError(f"Beam profile {profile!r} takes no parameter(s) {', '.join(unknown)} "
+                        f"(it takes: {', '.join(spec.required + tuple(spec.optional)) or 'none'})")
+    values = {**{k: v for k, v in spec.optional.items() if v is not None}, **given}
+    args = _BUILDERS[profile](values)
+    for extra in extra_args or ():
+        if not str(extra).startswith("--"):
+            raise UserError(f"extra Beam arg {extra!r} must look like --name=value")
+        args.append(str(extra))
+    return args
+
+
+def _require(profile: str, values: dict, names: Sequence[str]) -> None:
+    missing = [n for n in names if not values.get(n)]
+    if missing:
+        raise UserError(f"Beam profile {profile!r} needs {', '.join(missing)} "
+                        f"(flags: {', '.join(_flag(n) for n in missing)})")
+
+
+def _flag(name: str) -> str:
+    """The `snout compile-kubeflow` flag that sets a profile parameter."""
+    return "--image" if name == "image" else "--beam-" + name.replace("_", "-")
+
+
+def _local(v: dict) -> List[str]:
+    mode = v["mode"]
+    if mode not in DIRECT_MODES:
+        raise UserError(f"Beam profile 'local': mode {mode!r} is not one of {', '.join(DIRECT_MODES)}")
+    workers = v.get("workers")
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    if workers < 0:
+        raise UserError("Beam profile 'local': workers must be >= 0 (0: one per CPU core at run time)")
+    return [f"--direct_running_mode={mode}", f"--direct_num_workers={workers}"]
+
+
+def _dataflow(v: dict) -> List[str]:
+    _require("dataflow", v, PROFILES["dataflow"].required)
+    if not str(v["temp_location"]).startswith("gs://"):
+        raise UserError(f"Beam profile 'dataflow': temp_location must be a gs:// path, got {v['temp_location']}")
+    args = ["--runner=DataflowRunner", f"--project={v['project']}", f"--region={v['region']}",
+            f"--temp_location={v['temp_location']}", "--experiments=use_runner_v2",
+            f"--sdk_container_image={v['image']}"]
+    for name in ("staging_location", "max_num_workers", "machine_type", "service_account_email", "network",
+                 "subnetwork"):
+        if v.get(name) is not None:
+            args.append(f"--{name}={v[name]}")
+    return args
+
+
+def _portable(profile: str, v: dict) -> List[str]:
+    _require(profile, v, PROFILES[profile].required)
+    env = str(v["environment_type"]).upper()
+    if env not in ENVIRONMENT_TYPES:
+        raise UserError(f"Beam profile {profile!r}: environment_type {env!r} is not one of "
+                        f"{', '.join(ENVIRONMENT_TYPES)}")
+    if env == "DOCKER":
+        config = v.get("environment_config") or v.get("image")
+        if not config:
+            raise UserError(f"Beam profile {profile!r} with environment_type DOCKER needs image "
+                            "(the snout image the SDK workers run; flag: --image)")
+    else:
+        config = v.get("environment_config")
+        if not config:
+            raise UserError(f"Beam profile {profile!r} with environment_type {env} needs environment_config "
+                            "(EXTERNAL: the worker pool's host:port, e.g. localhost:50000; flag: "
+                            "--beam-environment-config)")
+    args = ["--runner=PortableRunner", f"--job_endpoint={v['job_endpoint']}",
+            f"--environment_type={env}", f"--environment_config={config}"]
+    if v.get("parallelism") is not None:
+        args.append(f"--parallelism={v['parallelism']}")
+    return args
+
+
+_BUILDERS = {
+    "local": _local,
+    "dataflow": _dataflow,
+    "flink": lambda v: _portable("flink", v),
+    "spark": lambda v: _portable("spark", v),
+}

