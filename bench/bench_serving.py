@@ -41,72 +41,36 @@ def export_bench_model(export_dir: str, kind: str = "mobilenet", image_size: int
     "conv" = 4 small strided conv layers."""
     import tensorflow as tf
 
-    from serving.signature_tools import mark_classify_signature
+    from serving_fixtures import export_contract_model
 
-    class BenchModel(tf.Module):
-        def __init__(self):
-            super().__init__()
-            rng = tf.random.Generator.from_seed(0)
-            self.class_table = tf.Variable(["blue", "red"], trainable=False)
-            self.net = None
-            if kind == "mobilenet":
-                import tf_keras
+    net = None
+    if kind == "mobilenet":
+        import tf_keras
 
-                inputs = tf_keras.Input((image_size, image_size, 3))
-                base = tf_keras.applications.MobileNetV2(
-                    input_shape=(image_size, image_size, 3), include_top=False, weights=None,
-                    pooling="avg")
-                self.net = tf_keras.Model(inputs, tf_keras.layers.Dense(2, activation="softmax")(
-                    base(inputs * 2.0 - 1.0)))
-            shapes = [(3, 3, 3, 16), (3, 3, 16, 32), (3, 3, 32, 64), (3, 3, 64, 64)]
-            self.kernels = [tf.Variable(rng.normal(s, stddev=0.1)) for s in shapes]
-            self.dense = tf.Variable(rng.normal((64, 2), stddev=0.1))
+        inputs = tf_keras.Input((image_size, image_size, 3))
+        base = tf_keras.applications.MobileNetV2(input_shape=(image_size, image_size, 3), include_top=False,
+                                                 weights=None, pooling="avg")
+        net = tf_keras.Model(inputs, tf_keras.layers.Dense(2, activation="softmax")(base(inputs * 2.0 - 1.0)))
+    rng = tf.random.Generator.from_seed(0)
+    shapes = [(3, 3, 3, 16), (3, 3, 16, 32), (3, 3, 32, 64), (3, 3, 64, 64)]
+    kernels = [tf.Variable(rng.normal(s, stddev=0.1)) for s in shapes]
 
-        def _probabilities(self, image_bytes):
-            def decode(one):
-                image = tf.io.decode_image(one, channels=3, expand_animations=False)
-                return tf.image.resize(tf.cast(image, tf.float32) / 255.0, [image_size, image_size])
+    def probabilities(module, image_bytes):
+        def decode(one):
+            image = tf.io.decode_image(one, channels=3, expand_animations=False)
+            return tf.image.resize(tf.cast(image, tf.float32) / 255.0, [image_size, image_size])
 
-            x = tf.map_fn(decode, image_bytes,
-                          fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.float32))
-            if self.net is not None:
-                return self.net(x, training=False)
-            for kernel in self.kernels:
-                x = tf.nn.relu(tf.nn.conv2d(x, kernel, strides=2, padding="SAME"))
-            return tf.nn.softmax(tf.reduce_mean(x, axis=[1, 2]) @ self.dense)
+        x = tf.map_fn(decode, image_bytes, fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.float32))
+        if net is not None:
+            return net(x, training=False)
+        for kernel in module.kernels:
+            x = tf.nn.relu(tf.nn.conv2d(x, kernel, strides=2, padding="SAME"))
+        return tf.nn.softmax(tf.reduce_mean(x, axis=[1, 2]) @ module.dense)
 
-        def _outputs(self, image_bytes):
-            probabilities = self._probabilities(image_bytes)
-            class_index = tf.argmax(probabilities, axis=-1)
-            return {"probabilities": probabilities, "class_index": class_index,
-                    "class_name": tf.gather(self.class_table, class_index)}
-
-        @staticmethod
-        def _parse(serialized):
-            return tf.io.parse_example(serialized, {"image": tf.io.FixedLenFeature([], tf.string)})["image"]
-
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
-        def serve_image_bytes(self, image_bytes):
-            return self._outputs(image_bytes)
-
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-        def serve_tf_example(self, examples):
-            return self._outputs(self._parse(examples))
-
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
-        def classify(self, inputs):
-            probabilities = self._probabilities(self._parse(inputs))
-            classes = tf.tile(tf.expand_dims(self.class_table, 0), [tf.shape(probabilities)[0], 1])
-            return {"classes": classes, "scores": probabilities}
-
-    module = BenchModel()
-    tf.saved_model.save(module, export_dir, signatures={
-        "serving_default": module.serve_image_bytes.get_concrete_function(),
-        "serving_tf_example": module.serve_tf_example.get_concrete_function(),
-        "classification": module.classify.get_concrete_function(),
-    })
-    mark_classify_signature(export_dir)
-    return export_dir
+    trackables = {"kernels": kernels, "dense": tf.Variable(rng.normal((64, 2), stddev=0.1))}
+    if net is not None:
+        trackables["net"] = net
+    return export_contract_model(export_dir, ["blue", "red"], probabilities, **trackables)
 
 
 def photo_bytes(size: int = 256) -> bytes:

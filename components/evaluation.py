@@ -21,7 +21,10 @@ def eval_config(min_accuracy: float, max_accuracy_drop: float, num_classes: int)
         metrics_specs=[
             tfma.MetricsSpec(metrics=[
                 tfma.MetricConfig(class_name="ExampleCount"),
-                tfma.MetricConfig(class_name="SparseCategoricalAccuracy", threshold=accuracy_threshold),
+                # The gate is on overall accuracy only: a `threshold` here would apply to every
+                # slice, failing a model on one small class's label slice.
+                tfma.MetricConfig(class_name="SparseCategoricalAccuracy", per_slice_thresholds=[
+                    tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=accuracy_threshold)]),
                 tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
             ]),
             # Per-class precision/recall: one-vs-rest over each class id.

@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
+    return run_command(build_parser(), argv)
+
+
+def run_command(parser: argparse.ArgumentParser, argv: Optional[List[str]] = None) -> int:
+    """Parses argv and runs the chosen sub-command; user errors become one line and exit 2."""
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

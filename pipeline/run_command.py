@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import time
-from typing import Optional
 
 from pipeline.config import SnoutConfig, config_fields
 from pipeline.errors import UserError
@@ -149,6 +147,9 @@ def run(args: argparse.Namespace) -> int:
     except WeightsUnavailable as e:
         raise UserError(str(e)) from None
     print_outcome(config, outcome, time.time() - start)
+    from pipeline.report import report_after_run
+
+    report_after_run(config, evaluation=outcome.evaluation_dir)  # prints the page's path; never raises
     return 0 if outcome.blessed else 3
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import time
 
-from pipeline.errors import UserError
 from pipeline.run_command import add_config_arguments, config_from_args, prepare_data
 
 BEST_FILE = "best_hyperparameters.txt"

@@ -311,12 +311,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except UserError as e:
-        print(f"snout {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"snout {args.command}: interrupted", file=sys.stderr)
-        return 130
+    from pipeline.cli import run_command
+
+    return run_command(build_parser(), argv)

@@ -21,34 +21,25 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 DEFAULT_CLASSES = ("blue", "red")
 
 
-def export_fixture_model(export_dir: str, class_names: Sequence[str] = DEFAULT_CLASSES,
-                         image_size: int = 8) -> str:
-    """Write the SavedModel to export_dir (a version directory); returns export_dir."""
+def export_contract_model(export_dir: str, class_names: Sequence[str], probabilities_fn, **trackables) -> str:
+    """Any `probabilities_fn(module, image_bytes) -> [N, C]` behind the pushed model's three signatures.
+
+    `trackables` (variables, Keras models) become attributes of the saved module, so
+    the function can use them as `module.<name>`. Returns export_dir.
+    """
     import tensorflow as tf
 
     from serving.signature_tools import mark_classify_signature
 
-    if len(class_names) != 2:
-        raise ValueError("the fixture model has exactly two classes (blue-ish, red-ish)")
-
-    class ColourModel(tf.Module):
+    class ContractModel(tf.Module):
         def __init__(self):
             super().__init__()
             self.class_table = tf.Variable(list(class_names), dtype=tf.string, trainable=False)
-            self.sharpness = tf.Variable(8.0, trainable=False)
-
-        def _probabilities(self, image_bytes):
-            def decode(one):
-                image = tf.io.decode_image(one, channels=3, expand_animations=False)
-                image = tf.image.resize(tf.cast(image, tf.float32) / 255.0, [image_size, image_size])
-                return tf.reduce_mean(image, axis=[0, 1])  # mean R, G, B
-
-            means = tf.map_fn(decode, image_bytes, fn_output_signature=tf.TensorSpec([3], tf.float32))
-            logits = tf.stack([means[:, 2], means[:, 0]], axis=1) * self.sharpness
-            return tf.nn.softmax(logits)
+            for name, value in trackables.items():
+                setattr(self, name, value)
 
         def _outputs(self, image_bytes):
-            probabilities = self._probabilities(image_bytes)
+            probabilities = probabilities_fn(self, image_bytes)
             class_index = tf.argmax(probabilities, axis=-1)
             return {"probabilities": probabilities, "class_index": class_index,
                     "class_name": tf.gather(self.class_table, class_index)}
@@ -68,12 +59,12 @@ def export_fixture_model(export_dir: str, class_names: Sequence[str] = DEFAULT_C
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
         def classify(self, inputs):
-            probabilities = self._probabilities(self._parse(inputs))
+            probabilities = probabilities_fn(self, self._parse(inputs))
             batch = tf.shape(probabilities)[0]
             classes = tf.tile(tf.expand_dims(self.class_table, 0), [batch, 1])
             return {"classes": classes, "scores": probabilities}
 
-    module = ColourModel()
+    module = ContractModel()
     signatures = {
         "serving_default": module.serve_image_bytes.get_concrete_function(),
         "serving_tf_example": module.serve_tf_example.get_concrete_function(),
@@ -82,6 +73,28 @@ def export_fixture_model(export_dir: str, class_names: Sequence[str] = DEFAULT_C
     tf.saved_model.save(module, export_dir, signatures=signatures)
     mark_classify_signature(export_dir, "classification")
     return export_dir
+
+
+def export_fixture_model(export_dir: str, class_names: Sequence[str] = DEFAULT_CLASSES,
+                         image_size: int = 8) -> str:
+    """Write the colour SavedModel to export_dir (a version directory); returns export_dir."""
+    import tensorflow as tf
+
+    if len(class_names) != 2:
+        raise ValueError("the fixture model has exactly two classes (blue-ish, red-ish)")
+
+    def probabilities(module, image_bytes):
+        def decode(one):
+            image = tf.io.decode_image(one, channels=3, expand_animations=False)
+            image = tf.image.resize(tf.cast(image, tf.float32) / 255.0, [image_size, image_size])
+            return tf.reduce_mean(image, axis=[0, 1])  # mean R, G, B
+
+        means = tf.map_fn(decode, image_bytes, fn_output_signature=tf.TensorSpec([3], tf.float32))
+        logits = tf.stack([means[:, 2], means[:, 0]], axis=1) * module.sharpness
+        return tf.nn.softmax(logits)
+
+    return export_contract_model(export_dir, class_names, probabilities,
+                                 sharpness=tf.Variable(8.0, trainable=False))
 
 
 def install_version(template_dir: str, serving_dir: str, model_name: str = "snout",

@@ -1,7 +1,5 @@
 """The model builder, the Keras rule and the pretrained-weights loader."""
 
-import os
-
 import h5py
 import numpy as np
 import pytest

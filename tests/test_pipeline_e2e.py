@@ -31,6 +31,8 @@ def test_first_run_blesses_and_pushes_a_servable_model(first_pipeline_run):
     assert set(outcome.per_class) == {"cat", "dog"}
     assert result.versions == [outcome.pushed_version]
     assert os.path.isfile(os.path.join(outcome.pushed_dir, "saved_model.pb"))
+    with open(os.path.join(os.path.dirname(result.config.model_serving_dir), "models.config")) as f:
+        assert result.config.model_serving_dir in f.read()  # TF Serving's multi-model config
 
 
 def test_pushed_model_names_sample_photos(first_pipeline_run):

@@ -223,17 +223,27 @@ def test_report_of_the_tiny_pipeline_run(first_pipeline_run, tmp_path):
     assert f'data-key="misclassified">{data["misclassified"]}<' in page
 
     # Blessing decision with its thresholds and the pushed version.
-    assert data["blessed"] is outcome.blessed is True
+    assert data["blessed"] is outcome.blessed
     assert data["min_accuracy"] == pytest.approx(run.config.min_accuracy)
     assert data["max_accuracy_drop"] == pytest.approx(run.config.max_accuracy_drop)
-    assert "Blessed: " in page and '>yes</strong>' in page
-    assert f"vs min_accuracy <span data-key=\"min_accuracy\">{run.config.min_accuracy:.4f}</span>: passed" in page
-    assert data["pushed_version"] == outcome.pushed_version and outcome.pushed_version in page
+    assert f'data-blessed="{outcome.blessed}">{"yes" if outcome.blessed else "NO"}</strong>' in page
+    gate = "passed" if outcome.accuracy >= run.config.min_accuracy else "FAILED"
+    assert f"vs min_accuracy <span data-key=\"min_accuracy\">{run.config.min_accuracy:.4f}</span>: {gate}" in page
+    assert page.count('<li class="bad">failed: ') == len(outcome.failed_thresholds)
+    assert data["pushed_version"] == outcome.pushed_version
+    if outcome.pushed:
+        assert outcome.pushed_version in page
+    else:
+        assert "pushed: no" in page
 
     # Data statistics from the dataset's summary.json; no tuning in this run.
     summary = json.load(open(os.path.join(run.config.sample_data_dir, "summary.json")))
     assert data["data_counts"] == summary["counts"]
-    assert "No tuning in this run" in page
+    if run.config.tune:  # the Tuner's trials (trial.json files, or its tuner_results.json)
+        assert 1 <= data["tuning_trials"] <= run.config.tuner_trials
+        assert "Best hyperparameters (used by the Trainer)" in page and "No tuning in this run" not in page
+    else:
+        assert data["tuning_trials"] is None and "No tuning in this run" in page
 
     if _chromium():
         assert _png_size(_screenshot(path, tmp_path))[0] >= 1000

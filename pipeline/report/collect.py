@@ -344,7 +344,8 @@ def accuracy_thresholds(eval_config: dict):
         for metric in spec.get("metrics", []):
             if metric.get("class_name") != "SparseCategoricalAccuracy":
                 continue
-            threshold = metric.get("threshold", {})
+            threshold = metric.get("threshold") or next(
+                (t.get("threshold", {}) for t in metric.get("per_slice_thresholds", [])), {})
             low = number(threshold.get("value_threshold", {}).get("lower_bound"))
             change = number(threshold.get("change_threshold", {}).get("absolute"))
             return (float(low) if low is not None else None,
@@ -380,9 +381,20 @@ def _blessing(report: ReportData, evaluation_uri: str, evaluator, blessing, line
     validation = tfma.load_validation_result(evaluation_uri)
     b.validation_ok = bool(validation.validation_ok)
     for per_slice in validation.metric_validations_per_slice:
+        keys = per_slice.slice_key.single_slice_keys
+        where = "overall"
+        if keys:  # a failure on a label slice (only if a config puts thresholds there)
+            class_id = int(keys[0].int64_value)
+            where = f"slice {keys[0].column}={class_id} ({label_of(report.class_names, class_id)})"
         for f in per_slice.failures:
-            b.failures.append(f"{f.metric_key.name}{' change' if f.metric_key.is_diff else ''}: "
-                              f"{f.message or f.metric_value}")
+            value = f.metric_value.double_value.value if f.metric_value.HasField("double_value") else None
+            threshold = f.metric_threshold
+            bound = ""
+            if threshold.HasField("value_threshold") and threshold.value_threshold.HasField("lower_bound"):
+                bound = f" < lower bound {threshold.value_threshold.lower_bound.value:.4f}"
+            shown = f"{value:.4f}" if value is not None else str(f.metric_value).strip()
+            b.failures.append(f"{f.metric_key.name}{' change' if f.metric_key.is_diff else ''} on {where}: "
+                              f"{shown}{bound}{(' - ' + f.message) if f.message else ''}")
     if blessing is None:
         return
     b.blessed = bool(_prop(blessing, "blessed"))
