@@ -24,6 +24,8 @@ class RunOutcome:
     model_run_dir: Optional[str] = None
     failed_thresholds: list = field(default_factory=list)
     per_class: Dict[str, dict] = field(default_factory=dict)
+    # ExampleValidator's findings per split: feature -> short description.
+    data_anomalies: Dict[str, Dict[str, str]] = field(default_factory=dict)
 
 
 def _store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -33,10 +35,11 @@ def _store(metadata_path: str) -> metadata_store.MetadataStore:
     return metadata_store.MetadataStore(config)
 
 
-def _latest(store, type_name: str, pipeline_name: str):
-    """Newest artifact of a type produced in this pipeline (cached runs reuse old ones)."""
+def _latest(store, type_name: str, pipeline_name: str, node_id: Optional[str] = None):
+    """Newest artifact of a type produced in this pipeline, or by one of its nodes (cached runs reuse old ones)."""
     try:
-        context = store.get_context_by_type_and_name("pipeline", pipeline_name)
+        context = (store.get_context_by_type_and_name("node", f"{pipeline_name}.{node_id}") if node_id
+                   else store.get_context_by_type_and_name("pipeline", pipeline_name))
         artifacts = store.get_artifacts_by_context(context.id) if context else store.get_artifacts_by_type(type_name)
     except Exception:  # noqa: BLE001 - an empty store has no types yet
         return None
@@ -76,6 +79,10 @@ def read_outcome(metadata_path: str, pipeline_name: str, class_names=None) -> Ru
     run = _latest(store, "ModelRun", pipeline_name)
     if run is not None:
         outcome.model_run_dir = run.uri
+    # Transform also writes ExampleAnomalies (post-transform); the data check is ExampleValidator's.
+    anomalies = _latest(store, "ExampleAnomalies", pipeline_name, node_id="ExampleValidator")
+    if anomalies is not None:
+        outcome.data_anomalies = read_anomalies(anomalies.uri)
     evaluation = _latest(store, "ModelEvaluation", pipeline_name)
     if evaluation is not None:
         outcome.evaluation_dir = evaluation.uri
@@ -109,3 +116,20 @@ def _read_metrics(outcome: RunOutcome, evaluation_uri: str, class_names) -> None
         for f in failure.failures:
             outcome.failed_thresholds.append(
                 f"{f.metric_key.name}{' change' if f.metric_key.is_diff else ''}: {f.message or f.metric_value}")
+
+
+def read_anomalies(anomalies_uri: str) -> Dict[str, Dict[str, str]]:
+    """{split: {feature: description}} from ExampleValidator's Split-*/SchemaDiff.pb files."""
+    import glob
+
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    found = {}
+    for path in sorted(glob.glob(os.path.join(anomalies_uri, "Split-*", "SchemaDiff.pb"))):
+        split = os.path.basename(os.path.dirname(path))[len("Split-"):]
+        proto = anomalies_pb2.Anomalies()
+        with open(path, "rb") as f:
+            proto.ParseFromString(f.read())
+        found[split] = {feature: (info.short_description or info.description)
+                        for feature, info in proto.anomaly_info.items()}
+    return found

@@ -118,6 +118,12 @@ def _weights_line(config: SnoutConfig) -> str:
 
 
 def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
+    problems = {split: found for split, found in outcome.data_anomalies.items() if found}
+    if not problems:
+        print("[snout] data check (ExampleValidator): no anomalies against the schema")
+    for split, found in problems.items():
+        for feature, description in found.items():
+            print(f"[snout] data check: ANOMALY in {split} split, feature {feature!r}: {description}")
     accuracy = f"{outcome.accuracy:.4f}" if outcome.accuracy is not None else "n/a"
     print(f"[snout] eval accuracy {accuracy} on {outcome.example_count} examples "
           f"(gate: >= {config.min_accuracy}, drop <= {config.max_accuracy_drop} vs last blessed)")

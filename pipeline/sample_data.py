@@ -25,7 +25,7 @@ from components import records
 CLASS_NAMES = ["cat", "dog"]
 DESCRIPTION = "snout generated sample set (synthetic cartoon cat/dog faces, not photos)"
 _SIZE = 160
-_EVAL_FRACTION = 0.25
+EVAL_FRACTION = 0.25
 
 
 def _rgb(rng: random.Random, low: int = 0, high: int = 255) -> Tuple[int, int, int]:
@@ -129,7 +129,7 @@ def generate(out_dir: str, images_per_class: int = 60, seed: int = 7) -> dict:
     for label, kind in enumerate(CLASS_NAMES):
         photo_dir = os.path.join(out_dir, "photos", kind)
         os.makedirs(photo_dir, exist_ok=True)
-        n_eval = max(1, round(images_per_class * _EVAL_FRACTION))
+        n_eval = max(1, round(images_per_class * EVAL_FRACTION))
         for i in range(images_per_class):
             data = _jpeg(draw_face(kind, rng))
             with open(os.path.join(photo_dir, f"{kind}.{i:03d}.jpg"), "wb") as f:

@@ -229,6 +229,15 @@ class ModelStore:
             return f"Label({name}, {label})"
         return f"Latest({name})"
 
+    def _labelled_version(self, name: str, version: Optional[int], label: Optional[str]) -> Optional[int]:
+        """The version a label points at (INVALID_ARGUMENT for an unknown label); else `version`."""
+        if not label:
+            return version
+        labels = self.version_labels.get(name, {})
+        if label not in labels:
+            raise invalid_argument(f"Unrecognized servable version label: {label}")
+        return labels[label]
+
     def resolve(self, name: str, version: Optional[int] = None,
                 label: Optional[str] = None) -> LoadedVersion:
         """The loaded servable for a request's model spec, or ServingError like TF Serving."""
@@ -236,11 +245,7 @@ class ModelStore:
             raise invalid_argument("Missing ModelSpec")
         if version is not None and label:
             raise invalid_argument("Both version and version_label specified in ModelSpec")
-        if label:
-            labels = self.version_labels.get(name, {})
-            if label not in labels:
-                raise invalid_argument(f"Unrecognized servable version label: {label}")
-            version = labels[label]
+        version = self._labelled_version(name, version, label)
         with self._lock:
             state = self._models.get(name)
             if state is not None:
@@ -261,11 +266,7 @@ class ModelStore:
         """GetModelStatus: loaded versions AVAILABLE, failed loads END (newest first)."""
         if not name:
             raise invalid_argument("Missing model name in request.")
-        if label:
-            labels = self.version_labels.get(name, {})
-            if label not in labels:
-                raise invalid_argument(f"Unrecognized servable version label: {label}")
-            version = labels[label]
+        version = self._labelled_version(name, version, label)
         with self._lock:
             state = self._models.get(name)
             statuses = []

@@ -9,7 +9,7 @@ import os
 
 from pipeline.config import SnoutConfig
 
-TINY = dict(image_size=64, sample_images_per_class=24, epochs=4, batch_size=16, fine_tune_epochs=2,
+TINY = dict(image_size=64, sample_images_per_class=32, epochs=4, batch_size=16, fine_tune_epochs=2,
             fine_tune_layers=10, fine_tune_lr_factor=0.05, min_accuracy=0.75, learning_rate=3e-3,
             augment_strength=0.5, tune=True, tuner_trials=3, tuner_epochs=3)
 

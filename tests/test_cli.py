@@ -63,3 +63,17 @@ def test_console_script_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True, text=True, check=True)
     for command in ("run", "tune", "ingest", "predict", "serve"):
         assert command in out.stdout
+
+
+def test_example_validator_anomalies_are_read_per_split(tmp_path):
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    from pipeline.results import read_anomalies
+
+    for split, feature in (("train", None), ("eval", "label")):
+        proto = anomalies_pb2.Anomalies()
+        if feature:
+            proto.anomaly_info[feature].short_description = "Out-of-range values"
+        (tmp_path / f"Split-{split}").mkdir()
+        (tmp_path / f"Split-{split}" / "SchemaDiff.pb").write_bytes(proto.SerializeToString())
+    assert read_anomalies(str(tmp_path)) == {"eval": {"label": "Out-of-range values"}, "train": {}}

@@ -16,6 +16,10 @@ from pipeline_fixtures import run, tiny_config
 
 pytestmark = pytest.mark.e2e
 
+
+def _n_eval(config) -> int:
+    return max(1, round(config.sample_images_per_class * sample_data.EVAL_FRACTION))
+
 ALL_NODES = {"ImportExampleGen", "latest_blessed_model_resolver", "StatisticsGen", "SchemaGen",
              "ExampleValidator", "Transform", "Tuner", "Trainer", "Evaluator", "IdempotentPusher"}
 
@@ -27,8 +31,9 @@ def test_first_run_blesses_and_pushes_a_servable_model(first_pipeline_run):
     assert outcome.blessed is True
     assert outcome.pushed and not outcome.already_served
     assert outcome.accuracy >= result.config.min_accuracy
-    assert outcome.example_count == 2 * round(24 * 0.25)  # the sample set's eval split
+    assert outcome.example_count == 2 * _n_eval(result.config)  # the sample set's eval split
     assert set(outcome.per_class) == {"cat", "dog"}
+    assert outcome.data_anomalies == {"train": {}, "eval": {}}  # ExampleValidator ran on both splits
     assert result.versions == [outcome.pushed_version]
     assert os.path.isfile(os.path.join(outcome.pushed_dir, "saved_model.pb"))
     with open(os.path.join(os.path.dirname(result.config.model_serving_dir), "models.config")) as f:
@@ -40,7 +45,7 @@ def test_pushed_model_names_sample_photos(first_pipeline_run):
     model = tf.saved_model.load(outcome.pushed_dir)
     assert set(model.signatures) == {"serving_default", "serving_tf_example", "classification"}
     photos_dir = first_pipeline_run.config.sample_data_dir
-    n_eval = round(24 * 0.25)  # the first photos of each class are the eval split: unseen in training
+    n_eval = _n_eval(first_pipeline_run.config)  # the first photos of each class: the eval split
     right = 0
     for kind in sample_data.CLASS_NAMES:
         photos = sample_data.sample_photos(photos_dir, kind)[:n_eval]
