@@ -2,14 +2,14 @@
 
 Run once per test session (it takes a few minutes on 2 cores): ImportExampleGen ->
 ... -> Tuner -> Trainer -> ... -> Pusher under LocalDagRunner, Beam DirectRunner
-multi-processing, on the generated sample set, at 64 px.
+multi-processing, on the generated sample set, at 96 px.
 """
 
 import os
 
 from pipeline.config import SnoutConfig
 
-TINY = dict(image_size=64, sample_images_per_class=32, epochs=4, batch_size=16, fine_tune_epochs=2,
+TINY = dict(image_size=96, sample_images_per_class=32, epochs=4, batch_size=16, fine_tune_epochs=2,
             fine_tune_layers=10, fine_tune_lr_factor=0.05, min_accuracy=0.75, learning_rate=3e-3,
             augment_strength=0.5, tune=True, tuner_trials=3, tuner_epochs=3)
 
