@@ -114,14 +114,6 @@ def ingest(
     out_dir: str,
     source: Optional[str] = None,
     *,
-    layout: Optional[str] = None,
-    csv_path: Optional[str] = None,
-    image_dir: Optional[str] = None,
-    id_column: str = "id",
-    label_column: Optional[str] = None,
-    image_ext: str = ".jpg",
-    filename_pattern: Optional[str] = None,
-    extensions: Optional[Sequence[str]] = None,
     eval_ratio: float = 0.2,
     test_ratio: float = 0.0,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -131,9 +123,12 @@ def ingest(
     overwrite: bool = False,
     beam_args: Optional[Sequence[str]] = None,
     progress: bool = False,
+    **listing_options,
 ) -> dict:
     """Converts a photo collection to `<out_dir>/{train,eval,test}/*.tfrecord.gz` + labels.txt.
 
+    `listing_options` pick and configure the layout (layout, csv_path, image_dir, id_column,
+    label_column, image_ext, filename_pattern, extensions): see `list_source`.
     Returns the summary also written to `<out_dir>/summary.json`. Raises UserError (one line)
     for bad arguments or when no image at all could be used.
     """
@@ -151,11 +146,7 @@ def ingest(
     if shard_mb <= 0:
         raise UserError(f"--shard-mb must be > 0, got {shard_mb}")
 
-    listing = list_source(
-        source, layout=layout, csv_path=csv_path, image_dir=image_dir, id_column=id_column,
-        label_column=label_column, image_ext=image_ext, filename_pattern=filename_pattern,
-        extensions=extensions,
-    )
+    listing = list_source(source, **listing_options)
     class_names = listing.class_names
     _prepare_output(out_dir, listing.root, class_names, overwrite)
 
