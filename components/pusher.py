@@ -22,14 +22,30 @@ from tfx.utils import io_utils, proto_utils
 from tfx.v1.components import Pusher
 
 
-def saved_model_digest(model_dir: str) -> str:
-    """sha256 over the SavedModel's graph and variables (assets.extra metadata excluded)."""
-    digest = hashlib.sha256()
+def _model_files(model_dir: str):
+    """The SavedModel's graph and variable files (assets.extra metadata excluded)."""
     names = ["saved_model.pb"]
     variables = os.path.join(model_dir, "variables")
     if fileio.isdir(variables):
         names += [os.path.join("variables", n) for n in sorted(fileio.listdir(variables))]
-    for name in names:
+    return names
+
+
+def _sizes(model_dir: str):
+    """(name, size) of each model file: a cheap look before reading every byte; None if incomplete."""
+    sizes = []
+    for name in _model_files(model_dir):
+        path = os.path.join(model_dir, name)
+        if not fileio.exists(path):
+            return None
+        sizes.append((name, fileio.stat(path).length))
+    return sizes
+
+
+def saved_model_digest(model_dir: str) -> str:
+    """sha256 over the SavedModel's graph and variables (assets.extra metadata excluded)."""
+    digest = hashlib.sha256()
+    for name in _model_files(model_dir):
         path = os.path.join(model_dir, name)
         if not fileio.exists(path):
             return ""
@@ -39,15 +55,23 @@ def saved_model_digest(model_dir: str) -> str:
 
 
 def served_version_of(model_dir: str, serving_base: str) -> Optional[str]:
-    """The version under `serving_base` whose contents equal `model_dir`, if any."""
+    """The version under `serving_base` whose contents equal `model_dir`, if any.
+
+    Only versions whose file names and sizes match are read in full, so a push of a new
+    model does not re-read every earlier version.
+    """
     if not fileio.isdir(serving_base):
         return None
-    wanted = saved_model_digest(model_dir)
-    versions = sorted((v for v in fileio.listdir(serving_base) if v.strip("/").isdigit()),
-                      key=lambda v: int(v.strip("/")), reverse=True)
+    wanted_sizes, wanted_digest = _sizes(model_dir), None
+    versions = sorted((v.strip("/") for v in fileio.listdir(serving_base) if v.strip("/").isdigit()),
+                      key=int, reverse=True)
     for version in versions:
-        if saved_model_digest(os.path.join(serving_base, version.strip("/"))) == wanted:
-            return version.strip("/")
+        candidate = os.path.join(serving_base, version)
+        if _sizes(candidate) != wanted_sizes:
+            continue
+        wanted_digest = wanted_digest or saved_model_digest(model_dir)
+        if saved_model_digest(candidate) == wanted_digest:
+            return version
     return None
 
 

@@ -28,14 +28,15 @@ class RunOutcome:
     data_anomalies: Dict[str, Dict[str, str]] = field(default_factory=dict)
 
 
-def _store(metadata_path: str) -> metadata_store.MetadataStore:
+def open_store(metadata_path: str) -> metadata_store.MetadataStore:
+    """The run's MLMD store, read-only."""
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = metadata_path
     config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
     return metadata_store.MetadataStore(config)
 
 
-def _latest(store, type_name: str, pipeline_name: str, node_id: Optional[str] = None):
+def latest_artifact(store, type_name: str, pipeline_name: str, node_id: Optional[str] = None):
     """Newest artifact of a type produced in this pipeline, or by one of its nodes (cached runs reuse old ones)."""
     try:
         context = (store.get_context_by_type_and_name("node", f"{pipeline_name}.{node_id}") if node_id
@@ -49,68 +50,84 @@ def _latest(store, type_name: str, pipeline_name: str, node_id: Optional[str] = 
     return max(candidates, key=lambda a: a.id) if candidates else None
 
 
-def _int_prop(artifact, name: str) -> Optional[int]:
-    if name in artifact.custom_properties:
-        return artifact.custom_properties[name].int_value
-    return None
+def custom_property(execution_or_artifact, name: str):
+    """A custom property's value (TFX keeps exec properties and Pusher/Evaluator results there), or None."""
+    if name not in execution_or_artifact.custom_properties:
+        return None
+    value = execution_or_artifact.custom_properties[name]
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind else None
 
 
-def _str_prop(artifact, name: str) -> Optional[str]:
-    if name in artifact.custom_properties:
-        return artifact.custom_properties[name].string_value
-    return None
+def label_of(class_names, class_id: int) -> str:
+    return class_names[class_id] if class_names and 0 <= class_id < len(class_names) else str(class_id)
 
 
 def read_outcome(metadata_path: str, pipeline_name: str, class_names=None) -> RunOutcome:
     outcome = RunOutcome()
-    store = _store(metadata_path)
-    blessing = _latest(store, "ModelBlessing", pipeline_name)
+    store = open_store(metadata_path)
+    blessing = latest_artifact(store, "ModelBlessing", pipeline_name)
     if blessing is not None:
-        outcome.blessed = bool(_int_prop(blessing, "blessed"))
-    push = _latest(store, "PushedModel", pipeline_name)
+        outcome.blessed = bool(custom_property(blessing, "blessed"))
+    push = latest_artifact(store, "PushedModel", pipeline_name)
     if push is not None:
-        outcome.pushed = bool(_int_prop(push, "pushed"))
-        outcome.already_served = bool(_int_prop(push, "already_served"))
-        outcome.pushed_dir = _str_prop(push, "pushed_destination")
-        outcome.pushed_version = _str_prop(push, "pushed_version")
-    model = _latest(store, "Model", pipeline_name)
+        outcome.pushed = bool(custom_property(push, "pushed"))
+        outcome.already_served = bool(custom_property(push, "already_served"))
+        outcome.pushed_dir = custom_property(push, "pushed_destination")
+        outcome.pushed_version = custom_property(push, "pushed_version")
+    model = latest_artifact(store, "Model", pipeline_name)
     if model is not None:
         outcome.model_dir = os.path.join(model.uri, "Format-Serving")
-    run = _latest(store, "ModelRun", pipeline_name)
+    run = latest_artifact(store, "ModelRun", pipeline_name)
     if run is not None:
         outcome.model_run_dir = run.uri
     # Transform also writes ExampleAnomalies (post-transform); the data check is ExampleValidator's.
-    anomalies = _latest(store, "ExampleAnomalies", pipeline_name, node_id="ExampleValidator")
+    anomalies = latest_artifact(store, "ExampleAnomalies", pipeline_name, node_id="ExampleValidator")
     if anomalies is not None:
         outcome.data_anomalies = read_anomalies(anomalies.uri)
-    evaluation = _latest(store, "ModelEvaluation", pipeline_name)
+    evaluation = latest_artifact(store, "ModelEvaluation", pipeline_name)
     if evaluation is not None:
         outcome.evaluation_dir = evaluation.uri
         _read_metrics(outcome, evaluation.uri, class_names)
     return outcome
 
 
+def metric_values(evaluation_uri: str):
+    """{slice: {(name, model, is_diff, class_id): value}}, slice None = overall, else the label id."""
+    import tensorflow_model_analysis as tfma
+
+    by_slice = {}
+    for slice_metrics in tfma.load_metrics(evaluation_uri):
+        keys = slice_metrics.slice_key.single_slice_keys
+        slice_id = int(keys[0].int64_value) if keys else None
+        values = {}
+        for kv in slice_metrics.metric_keys_and_values:
+            if not kv.value.HasField("double_value"):
+                continue
+            key = kv.key
+            class_id = key.sub_key.class_id.value if key.sub_key.HasField("class_id") else None
+            model = "baseline" if key.model_name == "baseline" else "candidate"
+            values[(key.name, model, bool(key.is_diff), class_id)] = kv.value.double_value.value
+        by_slice[slice_id] = values
+    return by_slice
+
+
+def candidate_summary(overall: dict, class_names):
+    """(accuracy, example_count, {class: {precision, recall}}) of the candidate, overall slice."""
+    accuracy = overall.get(("sparse_categorical_accuracy", "candidate", False, None))
+    count = overall.get(("example_count", "candidate", False, None))
+    per_class = {}
+    for (name, model, is_diff, class_id), value in overall.items():
+        if model == "candidate" and not is_diff and class_id is not None and name in ("precision", "recall"):
+            per_class.setdefault(label_of(class_names, class_id), {})[name] = value
+    return accuracy, (int(count) if count is not None else None), per_class
+
+
 def _read_metrics(outcome: RunOutcome, evaluation_uri: str, class_names) -> None:
     import tensorflow_model_analysis as tfma
 
-    for slice_metrics in tfma.load_metrics(evaluation_uri):
-        slice_key = slice_metrics.slice_key
-        values = {}
-        for key_and_value in slice_metrics.metric_keys_and_values:
-            key = key_and_value.key
-            if key.model_name not in ("", "candidate") or key.is_diff:
-                continue
-            if key_and_value.value.HasField("double_value"):
-                class_id = key.sub_key.class_id.value if key.sub_key.HasField("class_id") else None
-                values[(key.name, class_id)] = key_and_value.value.double_value.value
-        if not slice_key.single_slice_keys:
-            outcome.accuracy = values.get(("sparse_categorical_accuracy", None))
-            count = values.get(("example_count", None))
-            outcome.example_count = int(count) if count is not None else None
-            for (name, class_id), value in values.items():
-                if class_id is not None and name in ("precision", "recall"):
-                    label = class_names[class_id] if class_names and class_id < len(class_names) else str(class_id)
-                    outcome.per_class.setdefault(label, {})[name] = value
+    outcome.accuracy, outcome.example_count, outcome.per_class = candidate_summary(
+        metric_values(evaluation_uri).get(None, {}), class_names)
     validation = tfma.load_validation_result(evaluation_uri)
     for failure in validation.metric_validations_per_slice:
         for f in failure.failures:

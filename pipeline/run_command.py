@@ -64,6 +64,7 @@ def stage_hyperparameters(config: SnoutConfig) -> None:
     copy is named by content, so a changed file is a new artifact (and a new cache key).
     """
     import hashlib
+    import json
     import shutil
 
     source = config.hyperparameters
@@ -77,8 +78,6 @@ def stage_hyperparameters(config: SnoutConfig) -> None:
     with open(source, "rb") as f:
         content = f.read()
     try:
-        import json
-
         json.loads(content)
     except ValueError:
         raise UserError(f"--hyperparameters {source}: not a KerasTuner hyperparameters JSON file") from None

@@ -22,19 +22,17 @@ def raw_image_dataset(files, image_size: int, scaling: str, batch_size: int):
     import tensorflow as tf
 
     from components import records
-    from trainer.backbones import scale_pixels
-    from trainer.preprocessing import decode_and_resize
+    from trainer.preprocessing import preprocess_image
 
     spec = {records.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
             records.LABEL_KEY: tf.io.FixedLenFeature([], tf.int64)}
 
     def parse(serialized):
         example = tf.io.parse_single_example(serialized, spec)
-        image = scale_pixels(tf, decode_and_resize(example[records.IMAGE_KEY], image_size), scaling)
-        return image, example[records.LABEL_KEY]
+        return preprocess_image(example[records.IMAGE_KEY], image_size, scaling), example[records.LABEL_KEY]
 
     return (tf.data.TFRecordDataset(files, compression_type="GZIP")
-            .map(parse, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).cache())
+            .map(parse, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size))
 
 
 def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
@@ -44,21 +42,13 @@ def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
     from trainer.backbones import get_backbone
 
     keras = keras_compat.tuning_keras()
-    cfg = config.training_config(class_names, "")
-    backbone = get_backbone(config.backbone)
-    train = raw_image_dataset(records.split_files(data_dir, records.TRAIN_SPLIT), config.image_size,
-                              backbone.scaling, config.batch_size)
-    evaluate = raw_image_dataset(records.split_files(data_dir, records.EVAL_SPLIT), config.image_size,
-                                 backbone.scaling, config.batch_size)
+    cfg = dict(config.training_config(class_names, ""), tuner_mode=mode)
+    scaling = get_backbone(config.backbone).scaling
+    train, evaluate = (raw_image_dataset(records.split_files(data_dir, split), config.image_size, scaling,
+                                         config.batch_size)
+                       for split in (records.TRAIN_SPLIT, records.EVAL_SPLIT))
     start = time.time()
-    if mode == "cached" and backbone.pretrained:
-        (x_train, y_train), (x_eval, y_eval) = head_search.pooled_features(keras, [train, evaluate], cfg)
-        print(f"[snout] cached {len(x_train) + len(x_eval)} pooled base outputs in {time.time() - start:.1f}s")
-        tuner = head_search.make_tuner(keras, cfg, out_dir, "snout_tune", x_train.shape[1])
-        fit = dict(x=x_train, y=y_train, validation_data=(x_eval, y_eval), batch_size=config.batch_size)
-    else:
-        tuner = head_search.make_tuner(keras, cfg, out_dir, "snout_tune")
-        fit = dict(x=train, validation_data=evaluate)
+    tuner, fit = head_search.prepare_search(keras, cfg, train, evaluate, out_dir, "snout_tune")
     tuner.search(epochs=config.tuner_epochs, verbose=0, **fit)
     return tuner, head_search.trials_table(tuner), time.time() - start
 

@@ -11,27 +11,25 @@ import numpy as np
 DT_FLOAT, DT_DOUBLE, DT_INT32, DT_UINT8, DT_INT16, DT_INT8, DT_STRING = 1, 2, 3, 4, 5, 6, 7
 DT_INT64, DT_BOOL, DT_UINT16, DT_HALF, DT_UINT32, DT_UINT64 = 9, 10, 17, 19, 22, 23
 
-DTYPE_NAMES = {
-    DT_FLOAT: "float", DT_DOUBLE: "double", DT_INT32: "int32", DT_UINT8: "uint8",
-    DT_INT16: "int16", DT_INT8: "int8", DT_STRING: "string", DT_INT64: "int64",
-    DT_BOOL: "bool", DT_UINT16: "uint16", DT_HALF: "half", DT_UINT32: "uint32",
-    DT_UINT64: "uint64",
+# dtype -> (TF name, numpy dtype, repeated *_val field holding it when tensor_content is empty)
+_DTYPES = {
+    DT_FLOAT: ("float", np.float32, "float_val"),
+    DT_DOUBLE: ("double", np.float64, "double_val"),
+    DT_INT32: ("int32", np.int32, "int_val"),
+    DT_UINT8: ("uint8", np.uint8, "int_val"),
+    DT_INT16: ("int16", np.int16, "int_val"),
+    DT_INT8: ("int8", np.int8, "int_val"),
+    DT_STRING: ("string", object, "string_val"),
+    DT_INT64: ("int64", np.int64, "int64_val"),
+    DT_BOOL: ("bool", np.bool_, "bool_val"),
+    DT_UINT16: ("uint16", np.uint16, "int_val"),
+    DT_HALF: ("half", np.float16, "half_val"),
+    DT_UINT32: ("uint32", np.uint32, "uint32_val"),
+    DT_UINT64: ("uint64", np.uint64, "uint64_val"),
 }
-# dtype -> (numpy dtype, repeated *_val field holding it when tensor_content is empty)
-_NUMPY = {
-    DT_FLOAT: (np.float32, "float_val"),
-    DT_DOUBLE: (np.float64, "double_val"),
-    DT_INT32: (np.int32, "int_val"),
-    DT_UINT8: (np.uint8, "int_val"),
-    DT_INT16: (np.int16, "int_val"),
-    DT_INT8: (np.int8, "int_val"),
-    DT_INT64: (np.int64, "int64_val"),
-    DT_BOOL: (np.bool_, "bool_val"),
-    DT_UINT16: (np.uint16, "int_val"),
-    DT_HALF: (np.float16, "half_val"),
-    DT_UINT32: (np.uint32, "uint32_val"),
-    DT_UINT64: (np.uint64, "uint64_val"),
-}
+DTYPE_NAMES = {dtype: name for dtype, (name, _, _) in _DTYPES.items()}
+# Numeric dtypes only: strings are decoded from string_val separately.
+_NUMPY = {dtype: (np_dtype, field) for dtype, (_, np_dtype, field) in _DTYPES.items() if dtype != DT_STRING}
 
 
 def dtype_name(dtype: int) -> str:

@@ -78,6 +78,27 @@ def make_tuner(keras, cfg, directory: str, project: str, feature_dim: int = 0):
     raise ValueError(f"unknown tuner algorithm {algorithm!r}; choose one of {ALGORITHMS}")
 
 
+def prepare_search(keras, cfg, train, evaluate, directory: str, project: str):
+    """(tuner, fit kwargs) for the configured mode: the one recipe the Tuner component and `snout tune` share.
+
+    `train`/`evaluate` yield (scaled images, labels) batches, uncached. In cached mode (pretrained
+    base only: a from-scratch base changes every trial) they are run through the base once.
+    """
+    from trainer.backbones import get_backbone
+
+    if cfg.get("tuner_mode", "cached") == "cached" and get_backbone(cfg["backbone"]).pretrained:
+        start = time.time()
+        (x_train, y_train), (x_eval, y_eval) = pooled_features(keras, [train, evaluate], cfg)
+        print(f"[snout] tuner: cached {len(x_train) + len(x_eval)} pooled base outputs "
+              f"({x_train.shape[1]} features) in {time.time() - start:.1f}s; searching the head on them")
+        tuner = make_tuner(keras, cfg, directory, project, x_train.shape[1])
+        return tuner, {"x": x_train, "y": y_train, "validation_data": (x_eval, y_eval),
+                       "batch_size": int(cfg["batch_size"])}
+    print("[snout] tuner: full mode, the base runs in every trial")
+    # Decoded images are cached across trials and epochs; only the base is recomputed.
+    return make_tuner(keras, cfg, directory, project), {"x": train.cache(), "validation_data": evaluate.cache()}
+
+
 def trials_table(tuner) -> List[Dict]:
     """One row per finished trial: hyperparameters, best val accuracy, seconds (best first)."""
     rows = []

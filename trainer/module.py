@@ -6,7 +6,6 @@ these need: class names, image size, backbone, weights, epochs, batch size.
 
 import json
 import os
-import time
 
 from trainer import keras_compat  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TF loads)
 
@@ -45,21 +44,10 @@ def tuner_fn(fn_args):
     batch = int(cfg["batch_size"])
     train = transformed_dataset(fn_args.data_accessor, fn_args.train_files, tf_transform_output, batch, True)
     evaluate = transformed_dataset(fn_args.data_accessor, fn_args.eval_files, tf_transform_output, batch, False)
-    epochs = int(cfg["tuner_epochs"])
     tensorboard = keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.working_dir, "tensorboard"))
-    cached = cfg.get("tuner_mode", "cached") == "cached" and get_backbone(cfg["backbone"]).pretrained
-    if cached:
-        start = time.time()
-        (x_train, y_train), (x_eval, y_eval) = head_search.pooled_features(keras, [train, evaluate], cfg)
-        print(f"[snout] tuner: cached {len(x_train) + len(x_eval)} pooled base outputs "
-              f"({x_train.shape[1]} features) in {time.time() - start:.1f}s; searching the head on them")
-        tuner = head_search.make_tuner(keras, cfg, fn_args.working_dir, "snout_head_search", x_train.shape[1])
-        fit_kwargs = {"x": x_train, "y": y_train, "validation_data": (x_eval, y_eval), "batch_size": batch}
-    else:
-        print("[snout] tuner: full mode, the base runs in every trial")
-        tuner = head_search.make_tuner(keras, cfg, fn_args.working_dir, "snout_head_search")
-        fit_kwargs = {"x": train.cache(), "validation_data": evaluate.cache()}
-    fit_kwargs.update(epochs=epochs, verbose=2, callbacks=[tensorboard])
+    tuner, fit_kwargs = head_search.prepare_search(keras, cfg, train, evaluate,
+                                                   fn_args.working_dir, "snout_head_search")
+    fit_kwargs.update(epochs=int(cfg["tuner_epochs"]), verbose=2, callbacks=[tensorboard])
     return TunerFnResult(tuner=tuner, fit_kwargs=fit_kwargs)
 
 

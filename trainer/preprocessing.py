@@ -20,16 +20,21 @@ def decode_and_resize(encoded, image_size: int):
     return tf.ensure_shape(image, [image_size, image_size, 3])
 
 
+def preprocess_image(encoded, image_size: int, scaling: str):
+    """One encoded image -> the backbone's input: what Transform does per image (also `snout tune`)."""
+    return scale_pixels(tf, decode_and_resize(encoded, image_size), scaling)
+
+
 def preprocessing_fn(inputs, custom_config):
     image_size = int(custom_config["image_size"])
     scaling = get_backbone(custom_config["backbone"]).scaling
     encoded = tf.reshape(inputs[IMAGE_KEY], [-1])  # [batch] even if the schema says [batch, 1]
-    pixels = tf.map_fn(
-        lambda e: decode_and_resize(e, image_size),
+    images = tf.map_fn(
+        lambda e: preprocess_image(e, image_size, scaling),
         encoded,
         fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.float32),
     )
-    outputs = {TRANSFORMED_IMAGE_KEY: scale_pixels(tf, pixels, scaling)}
+    outputs = {TRANSFORMED_IMAGE_KEY: images}
     if LABEL_KEY in inputs:
         outputs[LABEL_KEY] = tf.reshape(inputs[LABEL_KEY], [-1])
     return outputs

@@ -25,6 +25,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from pipeline.results import candidate_summary, custom_property, label_of, metric_values
+
 DEFAULT_MAX_IMAGES = 200
 TUNER_PROJECT = "snout_head_search"
 
@@ -145,14 +147,6 @@ class _Lineage:
         return self._executions_by_event(artifact, (pb.Event.INPUT, pb.Event.DECLARED_INPUT), newest=True)
 
 
-def _prop(execution_or_artifact, name: str):
-    if name not in execution_or_artifact.custom_properties:
-        return None
-    value = execution_or_artifact.custom_properties[name]
-    kind = value.WhichOneof("value")
-    return getattr(value, kind) if kind else None
-
-
 # ---------------------------------------------------------------- collection
 
 def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = DEFAULT_MAX_IMAGES,
@@ -166,7 +160,7 @@ def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = 
         raise UserError(f"{metadata_path}: no MLMD database (run `snout run` first)")
     report = ReportData(pipeline_name=pipeline_name, metadata_path=os.path.abspath(metadata_path),
                         generated_at=time.strftime("%Y-%m-%d %H:%M:%S"))
-    store = results._store(os.path.abspath(metadata_path))
+    store = results.open_store(os.path.abspath(metadata_path))
     lineage = _Lineage(store)
     if evaluation_uri:
         wanted = os.path.abspath(evaluation_uri).rstrip("/")
@@ -175,16 +169,16 @@ def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = 
             raise UserError(f"{evaluation_uri}: not an artifact recorded in {metadata_path}")
         evaluation = max(matches, key=lambda a: a.id)
     else:
-        evaluation = results._latest(store, "ModelEvaluation", pipeline_name)
+        evaluation = results.latest_artifact(store, "ModelEvaluation", pipeline_name)
     if evaluation is None:
         raise UserError(f"{metadata_path}: pipeline '{pipeline_name}' has no Evaluator output yet")
     report.evaluation_dir = evaluation.uri
 
     evaluator = lineage.producer(evaluation)
     ev_inputs, ev_outputs = lineage.io(evaluator.id) if evaluator else ({}, {})
-    model = (ev_inputs.get("model") or [None])[0] or results._latest(store, "Model", pipeline_name)
-    examples = (ev_inputs.get("examples") or [None])[0] or results._latest(store, "Examples", pipeline_name)
-    blessing = (ev_outputs.get("blessing") or [None])[0] or results._latest(store, "ModelBlessing", pipeline_name)
+    model = (ev_inputs.get("model") or [None])[0] or results.latest_artifact(store, "Model", pipeline_name)
+    examples = (ev_inputs.get("examples") or [None])[0] or results.latest_artifact(store, "Examples", pipeline_name)
+    blessing = (ev_outputs.get("blessing") or [None])[0] or results.latest_artifact(store, "ModelBlessing", pipeline_name)
 
     trainer_inputs, trainer_outputs, custom = {}, {}, {}
     if model is not None:
@@ -193,7 +187,7 @@ def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = 
         if trainer is not None:
             trainer_inputs, trainer_outputs = lineage.io(trainer.id)
             try:
-                custom = json.loads(_prop(trainer, "custom_config") or "{}")
+                custom = json.loads(custom_property(trainer, "custom_config") or "{}")
             except ValueError:
                 custom = {}
 
@@ -201,7 +195,7 @@ def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = 
     if examples is not None:
         example_gen = lineage.producer(examples)
         if example_gen is not None:
-            data_dir = _prop(example_gen, "input_base")
+            data_dir = custom_property(example_gen, "input_base")
     report.data.data_dir = data_dir
     report.class_names = _class_names(custom, data_dir, report.model_dir)
 
@@ -226,24 +220,23 @@ def _section(report: ReportData, name: str, fn) -> None:
 
 
 def _class_names(custom: dict, data_dir: Optional[str], model_dir: Optional[str]) -> List[str]:
+    from components.records import read_vocabulary
+
     if custom.get("class_names"):
         return list(custom["class_names"])
-    for path in ([os.path.join(data_dir, "labels.txt")] if data_dir else []) + \
-                ([os.path.join(model_dir, "assets.extra", "labels.txt")] if model_dir else []):
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                return [line.rstrip("\n") for line in f if line.strip()]
+    # labels.txt beside the records, else the copy the exporter put in the model's assets.extra.
+    for folder in [d for d in (data_dir, model_dir and os.path.join(model_dir, "assets.extra")) if d]:
+        try:
+            return read_vocabulary(folder)
+        except (FileNotFoundError, ValueError):
+            continue
     return []
-
-
-def label_of(class_names: List[str], class_id: int) -> str:
-    return class_names[class_id] if 0 <= class_id < len(class_names) else str(class_id)
 
 
 def _history(report: ReportData, trainer_outputs, store, pipeline_name: str) -> None:
     from pipeline import results
 
-    run = (trainer_outputs.get("model_run") or [None])[0] or results._latest(store, "ModelRun", pipeline_name)
+    run = (trainer_outputs.get("model_run") or [None])[0] or results.latest_artifact(store, "ModelRun", pipeline_name)
     if run is None:
         raise FileNotFoundError("no ModelRun artifact")
     report.model_run_dir = run.uri
@@ -257,38 +250,14 @@ def _history(report: ReportData, trainer_outputs, store, pipeline_name: str) -> 
             report.history_notes[key] = value
 
 
-def _metric_values(evaluation_uri: str):
-    """{slice: {(name, model, is_diff, class_id): value}}, slice None = overall, else label id."""
-    import tensorflow_model_analysis as tfma
-
-    by_slice = {}
-    for slice_metrics in tfma.load_metrics(evaluation_uri):
-        keys = slice_metrics.slice_key.single_slice_keys
-        slice_id = int(keys[0].int64_value) if keys else None
-        values = {}
-        for kv in slice_metrics.metric_keys_and_values:
-            if not kv.value.HasField("double_value"):
-                continue
-            key = kv.key
-            class_id = key.sub_key.class_id.value if key.sub_key.HasField("class_id") else None
-            model = "baseline" if key.model_name == "baseline" else "candidate"
-            values[(key.name, model, bool(key.is_diff), class_id)] = kv.value.double_value.value
-        by_slice[slice_id] = values
-    return by_slice
-
-
 def _evaluation(report: ReportData, evaluation_uri: str) -> None:
     import tensorflow_model_analysis as tfma
 
     names = report.class_names
-    by_slice = _metric_values(evaluation_uri)
-    overall = by_slice.get(None, {})
-    report.accuracy = overall.get(("sparse_categorical_accuracy", "candidate", False, None))
-    count = overall.get(("example_count", "candidate", False, None))
-    report.example_count = int(count) if count is not None else None
-    for (name, model, is_diff, class_id), value in overall.items():
-        if model == "candidate" and not is_diff and class_id is not None and name in ("precision", "recall"):
-            report.per_class.setdefault(label_of(names, class_id), {})[name] = value
+    by_slice = metric_values(evaluation_uri)
+    report.accuracy, report.example_count, per_class = candidate_summary(by_slice.get(None, {}), names)
+    for label, values in per_class.items():
+        report.per_class.setdefault(label, {}).update(values)
     for slice_id, values in by_slice.items():
         if slice_id is None:
             continue
@@ -357,8 +326,8 @@ def _thresholds(evaluator, evaluation_uri: str):
     """As configured (the Evaluator's exec property); TFMA's saved copy drops the change
     threshold when there is no baseline yet, so it is only the fallback."""
     found = (None, None)
-    if evaluator is not None and _prop(evaluator, "eval_config"):
-        found = accuracy_thresholds(json.loads(_prop(evaluator, "eval_config")))
+    if evaluator is not None and custom_property(evaluator, "eval_config"):
+        found = accuracy_thresholds(json.loads(custom_property(evaluator, "eval_config")))
     path = os.path.join(evaluation_uri, "eval_config.json")
     if None in found and os.path.isfile(path):
         with open(path, encoding="utf-8") as f:
@@ -374,7 +343,7 @@ def _blessing(report: ReportData, evaluation_uri: str, evaluator, blessing, line
 
     b = report.blessing
     b.min_accuracy, b.max_accuracy_drop = _thresholds(evaluator, evaluation_uri)
-    overall = _metric_values(evaluation_uri).get(None, {})
+    overall = metric_values(evaluation_uri).get(None, {})
     b.accuracy = overall.get(("sparse_categorical_accuracy", "candidate", False, None))
     b.baseline_accuracy = overall.get(("sparse_categorical_accuracy", "baseline", False, None))
     b.accuracy_change = overall.get(("sparse_categorical_accuracy", "candidate", True, None))
@@ -397,19 +366,19 @@ def _blessing(report: ReportData, evaluation_uri: str, evaluator, blessing, line
                               f"{shown}{bound}{(' - ' + f.message) if f.message else ''}")
     if blessing is None:
         return
-    b.blessed = bool(_prop(blessing, "blessed"))
-    b.candidate_model = _prop(blessing, "current_model")
-    b.baseline_model = _prop(blessing, "baseline_model")
+    b.blessed = bool(custom_property(blessing, "blessed"))
+    b.candidate_model = custom_property(blessing, "current_model")
+    b.baseline_model = custom_property(blessing, "baseline_model")
     pusher = lineage.newest_consumer(blessing)
     pushed = None
     if pusher is not None:
         pushed = (lineage.io(pusher.id)[1].get("pushed_model") or [None])[0]
-    pushed = pushed or results._latest(store, "PushedModel", pipeline_name)
+    pushed = pushed or results.latest_artifact(store, "PushedModel", pipeline_name)
     if pushed is not None:
-        b.pushed = bool(_prop(pushed, "pushed"))
-        b.already_served = bool(_prop(pushed, "already_served"))
-        b.pushed_version = _prop(pushed, "pushed_version")
-        b.pushed_dir = _prop(pushed, "pushed_destination")
+        b.pushed = bool(custom_property(pushed, "pushed"))
+        b.already_served = bool(custom_property(pushed, "already_served"))
+        b.pushed_version = custom_property(pushed, "pushed_version")
+        b.pushed_dir = custom_property(pushed, "pushed_destination")
 
 
 def _data(report: ReportData, data_dir: Optional[str]) -> None:
