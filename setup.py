@@ -16,8 +16,8 @@ setup(
     version="0.1.0",
     description="A TFX pipeline that turns a folder of labelled photos into a gated, servable image classifier",
     python_requires=">=3.10,<3.11",
-    packages=find_packages(include=["pipeline", "pipeline.*", "components", "components.*",
-                                    "trainer", "trainer.*", "serving", "serving.*"]),
+    packages=find_packages(include=["cli", "report", "pipeline", "components", "trainer", "serving",
+                                    "ingest", "sample_data", "contract"]),
     install_requires=[
         # tfx 1.16 is the newest whose ml-metadata/tfx-bsl the registries serve; [kfp] for
         # Kubeflow V2 compilation. It brings tensorflow 2.16.2, tf_keras 2.16,
@@ -37,5 +37,5 @@ setup(
         "tqdm>=4.66,<5",
     ],
     extras_require={"test": ["pytest==9.2.0"]},
-    entry_points={"console_scripts": ["snout=pipeline.cli:main"]},
+    entry_points={"console_scripts": ["snout=cli.main:main"]},
 )

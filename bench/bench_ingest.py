@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import trainer.keras_compat  # noqa: E402,F401  (the Keras rule, before TensorFlow loads)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
@@ -68,7 +68,7 @@ def main() -> int:
     parser.add_argument("--max-side", type=int, help="also re-encode at this max side")
     args = parser.parse_args()
 
-    from components.ingest import ingest
+    from ingest import ingest
 
     with tempfile.TemporaryDirectory(prefix="snout-bench-") as tmp:
         source = args.source

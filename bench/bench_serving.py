@@ -10,7 +10,7 @@ MobileNetV2 + 2-class head (the pipeline's backbone, so about the real model's
 cost); "conv" runs 4 small conv layers instead (~2 ms/image); "tiny" is the 8x8
 test fixture (almost no work, so it shows the fixed per-request overhead).
 
-The server runs as a separate process (`python -m serving serve`, like TF Serving
+The server runs as a separate process (`python -m cli serve`, like TF Serving
 would); in-process and gRPC measurements alternate in blocks so that load from
 other processes on the machine hits both alike. Prints p50/p99 for one image and
 images/s for batches of 32, each with the in-process number and the ratio.
@@ -28,11 +28,10 @@ import sys
 import tempfile
 import time
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-sys.path.insert(0, os.path.join(REPO, "tests"))
+import trainer.keras_compat  # noqa: E402,F401  (the Keras rule, before TensorFlow loads)
 
 
 def export_bench_model(export_dir: str, kind: str = "mobilenet", image_size: int = 224) -> str:
@@ -41,7 +40,7 @@ def export_bench_model(export_dir: str, kind: str = "mobilenet", image_size: int
     "conv" = 4 small strided conv layers."""
     import tensorflow as tf
 
-    from serving_fixtures import export_contract_model
+    from tests.fixtures.serving import export_contract_model
 
     net = None
     if kind == "mobilenet":
@@ -93,7 +92,7 @@ def percentile(samples, p):
 
 def start_server(serving_dir: str):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "serving", "serve", "--serving-dir", serving_dir,
+        [sys.executable, "-m", "cli", "serve", "--serving-dir", serving_dir,
          "--grpc-port", "0", "--rest-port", "0", "--poll-seconds", "0.5"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.time() + 120
@@ -141,7 +140,7 @@ def main() -> int:
             if args.model in ("mobilenet", "conv"):
                 export_bench_model(target, args.model, args.image_size)
             else:
-                from serving_fixtures import export_fixture_model
+                from tests.fixtures.serving import export_fixture_model
 
                 export_fixture_model(target)
             label = f"generated '{args.model}' model"

@@ -14,6 +14,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import trainer.keras_compat  # noqa: E402,F401  (the Keras rule, before TensorFlow loads)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -25,9 +26,9 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=128)
     args = parser.parse_args()
 
-    from pipeline import sample_data
+    import sample_data
     from pipeline.config import SnoutConfig
-    from pipeline.tune_command import run_search
+    from cli.tune import run_search
 
     work = tempfile.mkdtemp(prefix="snout-bench-tuning-")
     data = os.path.join(work, "data")

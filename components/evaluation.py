@@ -2,7 +2,7 @@
 
 import tensorflow_model_analysis as tfma
 
-from trainer.features import LABEL_KEY, OUTPUT_PROBABILITIES, SIGNATURE_TF_EXAMPLE
+from contract import LABEL_KEY, OUTPUT_PROBABILITIES, SIGNATURE_TF_EXAMPLE
 
 
 def eval_config(min_accuracy: float, max_accuracy_drop: float, num_classes: int) -> tfma.EvalConfig:

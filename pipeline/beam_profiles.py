@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from pipeline.errors import UserError
+from contract.errors import UserError
 
 DIRECT_MODES = ("multi_processing", "multi_threading", "in_memory")
 ENVIRONMENT_TYPES = ("DOCKER", "EXTERNAL", "PROCESS")

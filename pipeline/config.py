@@ -107,10 +107,12 @@ class SnoutConfig:
             "tuner_trials": self.tuner_trials, "tuner_epochs": self.tuner_epochs,
             "tuner_algorithm": self.tuner_algorithm, "tuner_mode": self.tuner_mode,
             "augment_strength": self.augment_strength,
+            # TFX packages only trainer/ as user code; this makes an edit to the shared contract re-run them too.
+            "contract_digest": contract_digest(),
         }
 
     def validate(self) -> None:
-        from pipeline.errors import UserError
+        from contract.errors import UserError
 
         if self.image_size < 32:
             raise UserError(f"--image-size {self.image_size} is too small (MobileNetV2 needs >= 32)")
@@ -133,6 +135,20 @@ class SnoutConfig:
             raise UserError(f"--hyperparameters {self.hyperparameters}: no such file or folder")
         if self.data is not None and not os.path.isdir(self.data) and "://" not in self.data:
             raise UserError(f"--data {self.data}: no such directory")
+
+
+def contract_digest() -> str:
+    """sha256 (first 16 hex digits) of the contract package's sources."""
+    import hashlib
+
+    import contract
+
+    folder = os.path.dirname(os.path.abspath(contract.__file__))
+    digest = hashlib.sha256()
+    for name in sorted(n for n in os.listdir(folder) if n.endswith(".py")):
+        with open(os.path.join(folder, name), "rb") as f:
+            digest.update(name.encode() + b"\0" + f.read())
+    return digest.hexdigest()[:16]
 
 
 def config_fields():

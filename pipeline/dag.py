@@ -11,7 +11,7 @@ from typing import List, Optional
 
 from tfx import v1 as tfx
 
-from components import records
+import contract
 from components.evaluation import eval_config
 from components.pusher import IdempotentPusher
 from pipeline.config import SnoutConfig
@@ -43,8 +43,8 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     example_gen = tfx.components.ImportExampleGen(
         input_base=_uri(data_dir),
         input_config=tfx.proto.Input(splits=[
-            tfx.proto.Input.Split(name=records.TRAIN_SPLIT, pattern=f"{records.TRAIN_SPLIT}/*{records.RECORD_SUFFIX}"),
-            tfx.proto.Input.Split(name=records.EVAL_SPLIT, pattern=f"{records.EVAL_SPLIT}/*{records.RECORD_SUFFIX}"),
+            tfx.proto.Input.Split(name=contract.TRAIN_SPLIT, pattern=f"{contract.TRAIN_SPLIT}/{contract.RECORD_PATTERN}"),
+            tfx.proto.Input.Split(name=contract.EVAL_SPLIT, pattern=f"{contract.EVAL_SPLIT}/{contract.RECORD_PATTERN}"),
         ]),
     )
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -63,8 +63,8 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
             **_user_code("tuner_fn", module_file),
             examples=transform.outputs["transformed_examples"],
             transform_graph=transform.outputs["transform_graph"],
-            train_args=tfx.proto.TrainArgs(splits=[records.TRAIN_SPLIT]),
-            eval_args=tfx.proto.EvalArgs(splits=[records.EVAL_SPLIT]),
+            train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
+            eval_args=tfx.proto.EvalArgs(splits=[contract.EVAL_SPLIT]),
             custom_config=custom)
         hyperparameters = tuner.outputs["best_hyperparameters"]
     elif config.hyperparameters:
@@ -82,8 +82,8 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         hyperparameters=hyperparameters,
-        train_args=tfx.proto.TrainArgs(splits=[records.TRAIN_SPLIT]),
-        eval_args=tfx.proto.EvalArgs(splits=[records.EVAL_SPLIT]),
+        train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
+        eval_args=tfx.proto.EvalArgs(splits=[contract.EVAL_SPLIT]),
         custom_config=custom)
 
     model_resolver = tfx.dsl.Resolver(
@@ -96,7 +96,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         examples=example_gen.outputs["examples"],
         model=trainer_component.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
-        example_splits=[records.EVAL_SPLIT],
+        example_splits=[contract.EVAL_SPLIT],
         eval_config=eval_config(config.min_accuracy, config.max_accuracy_drop, len(class_names)))
 
     pusher = IdempotentPusher(

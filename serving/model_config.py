@@ -11,7 +11,6 @@ _VERSION_DIR = re.compile(r"^\d+$")
 
 
 def _gfile():
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     import tensorflow as tf
 
     return tf.io.gfile

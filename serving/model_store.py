@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 from serving.errors import ServingError, invalid_argument, not_found  # noqa: E402
 
@@ -58,7 +57,7 @@ class VersionStatus:
 def load_version(name: str, version: int, path: str) -> LoadedVersion:
     import tensorflow as tf
 
-    from serving.signature_tools import read_signature_defs
+    from contract.saved_model import read_signature_defs
 
     signature_defs = read_signature_defs(path)
     model = tf.saved_model.load(path, tags=["serve"])

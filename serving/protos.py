@@ -137,7 +137,6 @@ def _load_lightweight() -> SimpleNamespace:
 
 
 def _load_real() -> SimpleNamespace:
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     classes = {name: getattr(importlib.import_module(module), name)
                for name, module in _REAL_MODULES.items()}
     return SimpleNamespace(lightweight=False, **classes)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import socket
 import threading
@@ -22,7 +21,6 @@ from typing import Dict, Optional
 
 import numpy as np
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import tensorflow as tf  # noqa: E402
 
 from serving import tensors  # noqa: E402

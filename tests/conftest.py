@@ -1,10 +1,10 @@
 import os
 import sys
 
-# The project rule (trainer/keras_compat.py) must hold before any test imports TensorFlow.
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The project's Keras rule must hold before any test imports TensorFlow.
+import trainer.keras_compat  # noqa: E402,F401
 
 import pytest  # noqa: E402
 
@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def first_pipeline_run(tmp_path_factory):
     """The whole DAG once, on tiny generated data (shared: several minutes on 2 cores)."""
-    from pipeline_fixtures import run, tiny_config
+    from tests.fixtures.pipeline import run, tiny_config
 
     workspace = str(tmp_path_factory.mktemp("snout_workspace"))
     return run(tiny_config(workspace))

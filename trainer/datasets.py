@@ -2,7 +2,7 @@
 
 from tfx_bsl.public import tfxio
 
-from trainer.features import LABEL_KEY, TRANSFORMED_IMAGE_KEY
+from contract import LABEL_KEY, TRANSFORMED_IMAGE_KEY
 
 
 def transformed_dataset(data_accessor, file_patterns, tf_transform_output, batch_size: int,

@@ -13,8 +13,8 @@ from typing import List
 
 import tensorflow as tf
 
-from serving.signature_tools import mark_classify_signature
-from trainer import features as F
+from contract.saved_model import mark_classify_signature
+import contract
 
 
 class _ServingModule(tf.Module):
@@ -38,48 +38,48 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
     class_table = tf.constant(list(class_names))
     module = _ServingModule(model, tf_transform_output.transform_features_layer())
     # The raw schema (SchemaGen, infer_feature_shape) gives `image` shape [1] or [].
-    image_spec = tf_transform_output.raw_feature_spec()[F.IMAGE_KEY]
+    image_spec = tf_transform_output.raw_feature_spec()[contract.IMAGE_KEY]
     image_rank_one = list(image_spec.shape) == [1]
 
     def raw_image_features(image_bytes):
-        return {F.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1]) if image_rank_one else image_bytes}
+        return {contract.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1]) if image_rank_one else image_bytes}
 
     def predict_from_raw(raw_features):
         transformed = module.tft_layer(raw_features)
-        probabilities = module._call_network(transformed[F.TRANSFORMED_IMAGE_KEY])
+        probabilities = module._call_network(transformed[contract.TRANSFORMED_IMAGE_KEY])
         class_index = tf.argmax(probabilities, axis=-1)
         return {
-            F.OUTPUT_PROBABILITIES: probabilities,
-            F.OUTPUT_CLASS_INDEX: class_index,
-            F.OUTPUT_CLASS_NAME: tf.gather(class_table, class_index),
+            contract.OUTPUT_PROBABILITIES: probabilities,
+            contract.OUTPUT_CLASS_INDEX: class_index,
+            contract.OUTPUT_CLASS_NAME: tf.gather(class_table, class_index),
         }
 
     def parse_examples(serialized):
-        image = tf.io.parse_example(serialized, {F.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string)})[F.IMAGE_KEY]
+        image = tf.io.parse_example(serialized, {contract.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string)})[contract.IMAGE_KEY]
         return raw_image_features(image)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=F.SERVING_IMAGE_INPUT)])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_IMAGE_INPUT)])
     def serve_image_bytes(image_bytes):
         return predict_from_raw(raw_image_features(image_bytes))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=F.SERVING_EXAMPLES_INPUT)])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_EXAMPLES_INPUT)])
     def serve_tf_example(examples):
         return predict_from_raw(parse_examples(examples))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=F.CLASSIFY_INPUT)])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.CLASSIFY_INPUT)])
     def classify(inputs):
-        probabilities = predict_from_raw(parse_examples(inputs))[F.OUTPUT_PROBABILITIES]
+        probabilities = predict_from_raw(parse_examples(inputs))[contract.OUTPUT_PROBABILITIES]
         batch = tf.shape(probabilities)[0]
         classes = tf.tile(tf.expand_dims(class_table, 0), [batch, 1])
         return {"classes": classes, "scores": probabilities}
 
     signatures = {
-        F.SIGNATURE_IMAGE_BYTES: serve_image_bytes.get_concrete_function(),
-        F.SIGNATURE_TF_EXAMPLE: serve_tf_example.get_concrete_function(),
-        F.SIGNATURE_CLASSIFY: classify.get_concrete_function(),
+        contract.SIGNATURE_IMAGE_BYTES: serve_image_bytes.get_concrete_function(),
+        contract.SIGNATURE_TF_EXAMPLE: serve_tf_example.get_concrete_function(),
+        contract.SIGNATURE_CLASSIFY: classify.get_concrete_function(),
     }
     tf.saved_model.save(module, export_dir, signatures=signatures)
-    mark_classify_signature(export_dir, F.SIGNATURE_CLASSIFY)  # TF Serving's Classify API needs it
+    mark_classify_signature(export_dir, contract.SIGNATURE_CLASSIFY)  # TF Serving's Classify API needs it
     # assets.extra is copied by TF Serving tooling but never loaded as part of the graph.
     extra = os.path.join(export_dir, "assets.extra")
     tf.io.gfile.makedirs(extra)

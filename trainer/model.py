@@ -9,7 +9,7 @@ from typing import Any, Dict
 
 from trainer import base_weights
 from trainer.backbones import build_small_cnn, get_backbone
-from trainer.features import TRANSFORMED_IMAGE_KEY
+from contract import TRANSFORMED_IMAGE_KEY
 
 
 @dataclass

@@ -7,7 +7,7 @@ the exported model runs it (through TFT's layer) on raw bytes at serving time.
 import tensorflow as tf
 
 from trainer.backbones import get_backbone, scale_pixels
-from trainer.features import IMAGE_KEY, LABEL_KEY, TRANSFORMED_IMAGE_KEY
+from contract import IMAGE_KEY, LABEL_KEY, TRANSFORMED_IMAGE_KEY
 
 
 def decode_and_resize(encoded, image_size: int):

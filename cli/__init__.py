@@ -1,0 +1,1 @@
+"""The `snout` command: argument parsing and terminal output for every sub-command (top layer)."""

@@ -1,0 +1,95 @@
+"""`snout ingest`: the command-line face of ingest.api.ingest."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+
+from ingest.image_check import DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS
+from ingest.layouts import DEFAULT_FILENAME_PATTERN, LAYOUTS
+
+EXAMPLES = """\
+layouts:
+  snout ingest PetImages --out data/pets                   # PetImages/<class>/*.jpg
+  snout ingest --csv labels.csv --image-dir train --label-column breed --out data/dogs
+  snout ingest train --layout filenames --out data/catsdogs  # train/cat.123.jpg
+then: snout run --data data/pets
+"""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "ingest",
+        help="convert labelled photos into the image TFRecords `snout run --data` reads",
+        description="Validate, normalise and split a photo collection into sharded gzip "
+        "TFRecords (train/eval[/test]) plus labels.txt and summary.json, with Apache Beam.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("source", nargs="?", help="input folder (class folders, or the images for --csv / filenames)")
+    p.add_argument("--out", required=True, help="output dataset folder")
+    p.add_argument("--layout", choices=LAYOUTS,
+                   help="default: csv if --csv is given, filenames if --filename-pattern is, else folders")
+    g = p.add_argument_group("csv layout")
+    g.add_argument("--csv", dest="csv_path", metavar="FILE", help="CSV with one row per image")
+    g.add_argument("--image-dir", help="folder holding <id><ext> (same as SOURCE)")
+    g.add_argument("--id-column", default="id", help="column with the image id (default: id)")
+    g.add_argument("--label-column", help="column with the class (default: label, else breed)")
+    g.add_argument("--image-ext", default=".jpg", help="appended to ids without it (default: .jpg)")
+    g = p.add_argument_group("filenames layout")
+    g.add_argument("--filename-pattern", metavar="REGEX",
+                   help=f"regex searched in each base name; its (?P<label>...) group is the class "
+                   f"(default: {DEFAULT_FILENAME_PATTERN})")
+    g = p.add_argument_group("images")
+    g.add_argument("--extensions", help="comma-separated file extensions to open "
+                   "(default: jpg,jpeg,jpe,jfif,png,gif,bmp,webp,tif,tiff); other files are ignored")
+    g.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                   help=f"skip images with more pixels as too_large (default: {DEFAULT_MAX_PIXELS})")
+    g.add_argument("--max-side", type=int, help="re-encode images whose longer side exceeds this")
+    g.add_argument("--jpeg-quality", type=int, default=DEFAULT_JPEG_QUALITY,
+                   help=f"quality of re-encoded JPEGs (default: {DEFAULT_JPEG_QUALITY})")
+    g = p.add_argument_group("split and output")
+    g.add_argument("--eval-ratio", type=float, default=0.2, help="default: 0.2")
+    g.add_argument("--test-ratio", type=float, default=0.0, help="default: 0 (no test split)")
+    g.add_argument("--shard-mb", type=float, default=128.0, help="target shard size (default: 128)")
+    g.add_argument("--overwrite", action="store_true",
+                   help="replace a dataset in --out even if its classes differ")
+    g.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
+                   help="Beam pipeline option, repeatable, e.g. --beam-arg=--runner=DataflowRunner "
+                   "(default runner: DirectRunner)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingest.api import ingest
+    from ingest.summary import format_console
+
+    beam_args = []
+    for arg in args.beam_arg:  # allow --beam-arg "--a=1 --b=2" as well as repeats
+        beam_args.extend(shlex.split(arg))
+    summary = ingest(
+        args.out,
+        args.source,
+        layout=args.layout,
+        csv_path=args.csv_path,
+        image_dir=args.image_dir,
+        id_column=args.id_column,
+        label_column=args.label_column,
+        image_ext=args.image_ext,
+        filename_pattern=args.filename_pattern,
+        extensions=[e.strip() for e in args.extensions.split(",") if e.strip()] if args.extensions else None,
+        eval_ratio=args.eval_ratio,
+        test_ratio=args.test_ratio,
+        max_pixels=args.max_pixels,
+        max_side=args.max_side,
+        jpeg_quality=args.jpeg_quality,
+        shard_mb=args.shard_mb,
+        overwrite=args.overwrite,
+        beam_args=beam_args,
+        progress=not args.no_progress,
+    )
+    print(format_console(summary, os.path.abspath(args.out)), file=sys.stdout)
+    return 0

