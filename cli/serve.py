@@ -103,18 +103,16 @@ def register(subparsers) -> None:
     s.add_argument("--version-label", action="append", metavar="LABEL=VERSION",
                    help="version label for the (first) model, e.g. stable=3")
     defaults = _default_limits()
-    s.add_argument("--max-images-per-request", type=int, default=defaults.max_images,
-                   help=f"rows (images or examples) per request; more is INVALID_ARGUMENT "
-                        f"(default {defaults.max_images})")
-    s.add_argument("--max-image-pixels", type=int, default=defaults.max_image_pixels,
-                   help=f"width*height an image header may declare, checked before decoding; more is "
-                        f"INVALID_ARGUMENT (default {defaults.max_image_pixels})")
-    s.add_argument("--max-request-bytes", type=int, default=defaults.max_request_bytes,
-                   help=f"gRPC message / REST body size; more is RESOURCE_EXHAUSTED (HTTP 429) "
-                        f"(default {defaults.max_request_bytes})")
-    s.add_argument("--read-timeout-seconds", type=float, default=defaults.read_timeout_seconds,
-                   help=f"REST: drop a client that sends nothing for this long "
-                        f"(default {defaults.read_timeout_seconds:g})")
+    for flag, kind, default, text in (
+            ("--max-images-per-request", int, defaults.max_images,
+             "rows (images or examples) per request; more is INVALID_ARGUMENT"),
+            ("--max-image-pixels", int, defaults.max_image_pixels,
+             "width*height an image header may declare, checked before decoding; more is INVALID_ARGUMENT"),
+            ("--max-request-bytes", int, defaults.max_request_bytes,
+             "gRPC message / REST body size; more is RESOURCE_EXHAUSTED (HTTP 429)"),
+            ("--read-timeout-seconds", float, defaults.read_timeout_seconds,
+             "REST: drop a client that sends nothing for this long")):
+        s.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
     s.set_defaults(func=serve_command)
 
 
