@@ -63,8 +63,9 @@ def _check_inputs(model: str, signature_def, inputs: Dict[str, np.ndarray],
                   input_dtypes: Dict[str, int]) -> None:
     """Aliases, dtypes and shapes against the signature, with TF Serving's messages."""
     expected, sent = set(signature_def.inputs), set(inputs)
-    for alias in sorted(sent - expected):
-        raise invalid_argument(f"input tensor alias not found in signature: {alias}. "
+    unknown = sorted(sent - expected)
+    if unknown:
+        raise invalid_argument(f"input tensor alias not found in signature: {unknown[0]}. "
                                f"Inputs expected to be in the set {_set_text(expected)}.")
     if sent != expected:
         raise invalid_argument(f"Request inputs do not match required inputs for model `{model}`. "

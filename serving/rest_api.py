@@ -96,6 +96,8 @@ class RestApi:
         if not has_rows and not has_columns:
             raise invalid_argument("Missing 'inputs' or 'instances' key")
         if has_rows:
+            if isinstance(request["instances"], list):  # before converting them
+                check_rows(self.inference.limits, len(request["instances"]))
             inputs = rest_json.rows_to_inputs(request["instances"], signature_def)
         else:
             inputs = rest_json.columns_to_inputs(request["inputs"], signature_def)
