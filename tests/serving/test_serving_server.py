@@ -373,6 +373,10 @@ def test_settling_delays_loading_a_push_in_progress(tmp_path):
     from serving.model_store import ModelStore
 
     serving_dir = make_serving_dir(str(tmp_path), versions=(1,))
+    # copytree keeps the template's mtimes, which may be minutes old: make the push "just written"
+    for root, _, files in os.walk(serving_dir):
+        for name in files + ["."]:
+            os.utime(os.path.join(root, name))
     store = ModelStore(serving_dir, poll_seconds=0, settle_seconds=60, log=lambda m: None)
     store.poll_once()
     assert store.loaded_versions("snout") == []  # files just written: wait for them to settle
