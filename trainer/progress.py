@@ -41,17 +41,21 @@ class ProgressClock:
         if self.steps is None:
             self.steps = self.step  # a dataset of unknown length: learnt from the first epoch
 
+    def typical_epoch(self):
+        """Seconds an epoch takes; the first one also builds graphs and fills caches, so it
+        counts only until there is another."""
+        later = self.epoch_seconds[1:] or self.epoch_seconds
+        return sum(later) / len(later) if later else None
+
     def eta(self):
         """Seconds left in the whole fit, or None before there is anything to go by."""
-        epochs_left = self.epochs - self.epoch - 1
         if self.epoch_seconds and self.step in (0, self.steps):  # between epochs
-            done = len(self.epoch_seconds)
-            return sum(self.epoch_seconds) / done * (self.epochs - done)
+            return self.typical_epoch() * (self.epochs - len(self.epoch_seconds))
         if not self.steps or not self.step:
             return None
         per_step = (self.now() - self.epoch_start) / self.step
-        per_epoch = sum(self.epoch_seconds) / len(self.epoch_seconds) if self.epoch_seconds else per_step * self.steps
-        return per_step * (self.steps - self.step) + per_epoch * epochs_left
+        per_epoch = self.typical_epoch() or per_step * self.steps
+        return per_step * (self.steps - self.step) + per_epoch * (self.epochs - self.epoch - 1)
 
     def step_text(self) -> str:
         of_steps = f"/{self.steps}" if self.steps else ""
@@ -94,6 +98,7 @@ def epoch_progress(keras, label: str):
 
         def on_train_begin(self, logs=None):
             self.clock = ProgressClock(int(self.params.get("epochs") or 1), self.params.get("steps"))
+            self._last_line = time.monotonic()
 
         def on_epoch_begin(self, epoch, logs=None):
             self.clock.begin_epoch(epoch)
