@@ -71,13 +71,13 @@ def predict_offline(args) -> int:
     work_dir = tempfile.mkdtemp(prefix=".snout-predict-", dir=os.path.dirname(out))
     start = time.time()
     try:
-        predictions_pattern, skipped_pattern = batch_predict.run(model_dir, inputs, beam_args, work_dir,
-                                                                 args.batch_size)
-        predictions = {file_id: probs for file_id, probs in batch_predict.read_shards(predictions_pattern)}
-        skipped += [tuple(s) for s in batch_predict.read_shards(skipped_pattern)]
+        pattern = batch_predict.run(model_dir, [path for _, path in inputs], beam_args, work_dir, args.batch_size)
+        by_path, refused = batch_predict.read_results(pattern)
+        skipped += refused
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     seconds = time.time() - start
+    predictions = {file_id: by_path[path] for file_id, path in inputs if path in by_path}
     rows = batch_predict.write_csv(out, predictions, class_names, args.format)
     print(f"[snout] {rows} images -> {out} ({args.format} format) in {seconds:.1f}s, {rows / seconds:.1f} img/s")
     if skipped:

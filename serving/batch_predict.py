@@ -3,34 +3,39 @@
 Beam's RunInference with its TensorFlow model handler batches the images and calls the
 model's `serving_default` signature (raw image bytes in, probabilities out), so the same
 job runs on the DirectRunner here and on Dataflow/Flink/Spark with their Beam options.
-A file the model cannot decode is set aside with its reason, never sent to the model:
-one bad file must not fail the batch it would have been in.
+Every file ends as a prediction or as skipped with its reason, never as a failed run.
 """
 
 from __future__ import annotations
 
 import csv
-import importlib
+import importlib.util
 import os
+import re
 import sys
 import types
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import contract
+from serving.client_common import image_format
 
 # Where the Pusher's exported model keeps its class names (trainer/export.py).
 MODEL_LABELS_DIR = "assets.extra"
 FORMATS = ("snout", "kaggle")
 
 
-def _tf_inference_module():
+def _provide_pkg_resources() -> None:
     """apache_beam's tensorflow_inference imports tensorflow_hub 0.15, which imports
     pkg_resources (gone from the pinned setuptools 84) only for `parse_version`."""
-    if importlib.util.find_spec("pkg_resources") is None and "pkg_resources" not in sys.modules:
+    if "pkg_resources" not in sys.modules and importlib.util.find_spec("pkg_resources") is None:
         from packaging.version import parse
 
         sys.modules["pkg_resources"] = types.SimpleNamespace(parse_version=parse)
-    return importlib.import_module("apache_beam.ml.inference.tensorflow_inference")
+
+
+# At import: Beam's workers unpickle the handler by importing this module first.
+_provide_pkg_resources()
+from apache_beam.ml.inference import tensorflow_inference  # noqa: E402
 
 
 def model_class_names(model_dir: str) -> List[str]:
@@ -66,58 +71,77 @@ def _unique_ids(found: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     return [(file_id if counts[file_id] == 1 else path, path) for file_id, path in found]
 
 
-def check_image(data: bytes) -> Optional[str]:
-    """Why the model could not take these bytes, or None: the serving graph's own decoder decides."""
-    import tensorflow as tf
-
+def check_bytes(data: bytes) -> Optional[str]:
+    """Why these bytes cannot be an image the model decodes (JPEG, PNG, GIF, BMP), or None.
+    Cheap (magic bytes): a damaged image with a good header is caught by the model itself."""
     if not data:
         return "empty file"
-    try:
-        tf.io.decode_image(data, channels=3, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.OutOfRangeError) as e:
-        return f"not a readable image: {e.message.splitlines()[0][:120]}"
+    if image_format(data) is None:
+        return "not an image (JPEG, PNG, GIF or BMP expected)"
     return None
 
 
 def _read_and_check(item, skipped_tag: str):
     import apache_beam as beam
 
-    file_id, path = item
+    path = item
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         yield beam.pvalue.TaggedOutput(skipped_tag, (path, f"cannot read: {e.strerror or e}"))
         return
-    problem = check_image(data)
+    problem = check_bytes(data)
     if problem:
         yield beam.pvalue.TaggedOutput(skipped_tag, (path, problem))
     else:
-        yield file_id, data
+        yield path, data
+
+
+def _probabilities(signature, images: Sequence[bytes]):
+    import tensorflow as tf
+
+    outputs = signature(**{contract.SERVING_IMAGE_INPUT: tf.constant(list(images), dtype=tf.string)})
+    return outputs[contract.OUTPUT_PROBABILITIES].numpy()
+
+
+def _refusal(error) -> str:
+    # TF prefixes its message with the op's location ("{{function_node ...}} "): keep the reason.
+    reason = re.sub(r"\{\{[^}]*\}\}\s*", "", error.message).strip().splitlines()[0]
+    return f"not a readable image: {reason[:120]}"
 
 
 def _signature_inference(model, batch, inference_args, model_id=None):
-    """RunInference's inference_fn: the image-bytes signature on the stacked batch."""
+    """RunInference's inference_fn: the image-bytes signature on the whole batch. A batch the
+    model refuses is retried image by image; a refused image gets its reason (a str) in place
+    of probabilities, so one damaged file never costs the others their predictions."""
     import tensorflow as tf
     from apache_beam.ml.inference.base import PredictionResult
 
-    outputs = model.signatures[contract.SIGNATURE_IMAGE_BYTES](
-        **{contract.SERVING_IMAGE_INPUT: tf.constant(list(batch), dtype=tf.string)})
-    probabilities = outputs[contract.OUTPUT_PROBABILITIES].numpy()
-    return [PredictionResult(example, row, model_id) for example, row in zip(batch, probabilities)]
+    signature = model.signatures[contract.SIGNATURE_IMAGE_BYTES]
+    try:
+        rows = list(_probabilities(signature, batch))
+    except tf.errors.InvalidArgumentError:
+        rows = []
+        for image in batch:
+            try:
+                rows.append(_probabilities(signature, [image])[0])
+            except tf.errors.InvalidArgumentError as e:
+                rows.append(_refusal(e))
+    return [PredictionResult(image, row, model_id) for image, row in zip(batch, rows)]
 
 
-def model_handler(model_dir: str, max_batch_size: int):
+class SavedModelHandler(tensorflow_inference.TFModelHandlerTensor):
     """Beam's TensorFlow model handler, loading the SavedModel as a plain tf.Module
     (tf.keras' loader does not load a TFX-exported serving model)."""
-    module = _tf_inference_module()
 
-    class SavedModelHandler(module.TFModelHandlerTensor):
-        def load_model(self):
-            import tensorflow as tf
+    def load_model(self):
+        import tensorflow as tf
 
-            return tf.saved_model.load(self._model_uri)
+        return tf.saved_model.load(self._model_uri)
 
+
+def model_handler(model_dir: str, max_batch_size: int) -> SavedModelHandler:
     return SavedModelHandler(model_dir, inference_fn=_signature_inference,
                              max_batch_size=max_batch_size, min_batch_size=1)
 
@@ -136,44 +160,51 @@ def row(file_id: str, probabilities, class_names: Sequence[str], output_format: 
     return [file_id, class_names[best], f"{float(probabilities[best]):.6g}", *values]
 
 
-def run(model_dir: str, inputs: Sequence[Tuple[str, str]], beam_args: Sequence[str], out_dir: str,
-        batch_size: int = 32) -> Tuple[str, str]:
-    """Writes predictions (file id, probabilities) and skipped files (path, reason) as
-    sharded text under `out_dir`; returns the two shard patterns."""
+def run(model_dir: str, paths: Sequence[str], beam_args: Sequence[str], out_dir: str,
+        batch_size: int = 32) -> str:
+    """Writes one JSON line per file, [path, probabilities] or [path, reason it was skipped],
+    as text shards under `out_dir`; returns their pattern."""
     import apache_beam as beam
     from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
     from apache_beam.options.pipeline_options import PipelineOptions
 
     skipped_tag = "skipped"
     handler = KeyedModelHandler(model_handler(model_dir, batch_size))
-    predictions_prefix, skipped_prefix = os.path.join(out_dir, "predictions"), os.path.join(out_dir, "skipped")
+    prefix = os.path.join(out_dir, "results")
     with beam.Pipeline(options=PipelineOptions(list(beam_args))) as p:
-        checked = (p | "Files" >> beam.Create(list(inputs))
+        checked = (p | "Files" >> beam.Create(list(paths))
                    | "Spread" >> beam.Reshuffle()
                    | "ReadAndCheck" >> beam.FlatMap(_read_and_check, skipped_tag).with_outputs(
                        skipped_tag, main="images"))
-        _ = (checked.images | "Predict" >> RunInference(handler)
-             | "ToJson" >> beam.Map(lambda kv: _json_line(kv[0], kv[1].inference))
-             | "WritePredictions" >> beam.io.WriteToText(predictions_prefix, ".jsonl"))
-        _ = (checked[skipped_tag] | "SkippedToJson" >> beam.Map(lambda s: _json_line(*s))
-             | "WriteSkipped" >> beam.io.WriteToText(skipped_prefix, ".jsonl"))
-    return predictions_prefix + "*.jsonl", skipped_prefix + "*.jsonl"
+        predicted = (checked.images | "Predict" >> RunInference(handler)
+                     | "Probabilities" >> beam.MapTuple(lambda path, result: (path, result.inference)))
+        _ = ((predicted, checked[skipped_tag]) | beam.Flatten()
+             | "ToJson" >> beam.MapTuple(_json_line)
+             | "Write" >> beam.io.WriteToText(prefix, ".jsonl"))
+    return prefix + "*.jsonl"
 
 
-def _json_line(key: str, value) -> str:
+def _json_line(path: str, value) -> str:
     import json
 
-    return json.dumps([key, value.tolist() if hasattr(value, "tolist") else value])
+    return json.dumps([path, value.tolist() if hasattr(value, "tolist") else value])
 
 
-def read_shards(pattern: str) -> Iterable[list]:
+def read_results(pattern: str) -> Tuple[Dict[str, list], List[Tuple[str, str]]]:
+    """({path: probabilities}, [(path, reason skipped)]) from run()'s shards."""
     import glob
     import json
 
-    for path in sorted(glob.glob(pattern)):
-        with open(path) as f:
+    predictions, skipped = {}, []
+    for shard in sorted(glob.glob(pattern)):
+        with open(shard) as f:
             for line in f:
-                yield json.loads(line)
+                path, value = json.loads(line)
+                if isinstance(value, str):
+                    skipped.append((path, value))
+                else:
+                    predictions[path] = value
+    return predictions, skipped
 
 
 def write_csv(out_path: str, predictions: Dict[str, list], class_names: Sequence[str], output_format: str) -> int:
