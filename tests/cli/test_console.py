@@ -2,6 +2,7 @@
 included, child processes too) in the log; crashes still show their traceback."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -86,3 +87,23 @@ def test_quiet_and_verbose_flags_exist_on_the_noisy_commands():
         argv = {"run": ["run"], "tune": ["tune"], "ingest": ["ingest", "src", "--out", "o"],
                 "serve": ["serve", "--serving-dir", "s"], "predict": ["predict", "x.jpg"]}[command]
         assert parser.parse_args([*argv, "--verbose"]).verbose is True
+
+
+# Library lines as TensorFlow/absl/Beam/Python warnings print them.
+LIBRARY_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] |[IWEF]\d{4} |WARNING:|INFO:|.*Warning: )")
+
+
+def test_snout_ingest_in_a_subprocess_prints_only_its_own_lines(tmp_path):
+    from tests.fixtures.ingest import make_class_folders
+
+    make_class_folders(str(tmp_path / "photos"), n_cat=3, n_dog=3)
+    result = subprocess.run([sys.executable, "-m", "cli", "ingest", str(tmp_path / "photos"),
+                             "--out", str(tmp_path / "data"), "--no-progress"],
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    terminal = (result.stdout + result.stderr).splitlines()
+    assert [line for line in terminal if LIBRARY_LINE.match(line)] == []
+    assert result.stdout.startswith(f"[snout] log: {tmp_path / 'logs'}")
+    assert "snout ingest: " in result.stdout and len(terminal) < 15
+    log = next((tmp_path / "logs").glob("ingest-*.log")).read_text().splitlines()
+    assert any(LIBRARY_LINE.match(line) for line in log)  # they were there, and went to the log
