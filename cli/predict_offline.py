@@ -48,6 +48,10 @@ def is_offline(args) -> bool:
 
 def _beam_args(args) -> List[str]:
     params = {name: getattr(args, "beam_" + name) for name in BEAM_PARAMETERS}
+    if args.beam_profile == "local" and not params.get("mode"):
+        # TensorFlow already spreads one model call over every core; worker processes would
+        # each load TF and the model and fight for the same cores (bench_batch_predict.py).
+        params["mode"] = "in_memory"
     return beam_profiles.beam_args(args.beam_profile, extra_args=args.beam_arg, **params)
 
 
