@@ -21,7 +21,6 @@ from serving.client_common import image_format
 
 # Where the Pusher's exported model keeps its class names (trainer/export.py).
 MODEL_LABELS_DIR = "assets.extra"
-FORMATS = ("snout", "kaggle")
 
 
 def _provide_pkg_resources() -> None:
