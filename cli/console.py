@@ -37,6 +37,9 @@ class _Tee(io.TextIOBase):
         self.terminal.flush()
         self.log.flush()
 
+    def fileno(self) -> int:
+        return self.terminal.fileno()
+
     def isatty(self) -> bool:
         return self.terminal.isatty()
 
