@@ -44,11 +44,18 @@ def _check_outputs(name, outputs, batch):
             raise ProbeFailure(f"signature {name}: output {key} is not finite")
 
 
+def _summary(error):
+    """The line of a TF error that says what went wrong (not "Graph execution error:" or a stack frame)."""
+    lines = [line for line in str(error).splitlines() if line.strip() and not line[0].isspace()]
+    useful = [line for line in lines if not line.startswith(("Graph execution error", "Detected at node", "<"))]
+    return (useful or lines or [""])[0][:300]
+
+
 def _call(name, function, inputs, batch):
     try:
         outputs = function(**inputs)
     except Exception as e:  # noqa: BLE001 - any error is the model's failure to serve
-        raise ProbeFailure(f"signature {name} raised {type(e).__name__}: {str(e).splitlines()[0][:300]}")
+        raise ProbeFailure(f"signature {name} raised {type(e).__name__}: {_summary(e)}")
     _check_outputs(name, outputs, batch)
     return {key: list(value.shape) for key, value in outputs.items()}
 
@@ -98,7 +105,7 @@ def probe(model_dir, images_file, image_key, image_input, required):
     try:
         model = tf.saved_model.load(model_dir, tags=["serve"])
     except Exception as e:  # noqa: BLE001
-        raise ProbeFailure(f"the SavedModel does not load: {type(e).__name__}: {str(e).splitlines()[0][:300]}")
+        raise ProbeFailure(f"the SavedModel does not load: {type(e).__name__}: {_summary(e)}")
     missing = sorted(set(required) - set(model.signatures))
     if missing:
         raise ProbeFailure(f"signatures {missing} are missing (the model has {sorted(model.signatures)})")
