@@ -46,6 +46,8 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     """baseline: "resolver" (latest blessed model, a Resolver node) or "served" (no Resolver: open-source
     KFP runs only container/importer executors). infra_validation: "in_process" (SavedModelInfraValidator)
     or "kubernetes" (TFX's InfraValidator starting TF Serving pods; its blessing carries the pushed model)."""
+    if baseline not in ("resolver", "served") or infra_validation not in ("in_process", "kubernetes"):
+        raise ValueError(f"baseline={baseline!r}, infra_validation={infra_validation!r}: see the docstring")
     custom = config.training_config(class_names, dataset_description)
 
     example_gen = tfx.components.ImportExampleGen(
