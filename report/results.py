@@ -23,6 +23,8 @@ class RunOutcome:
     evaluation_dir: Optional[str] = None
     model_run_dir: Optional[str] = None
     failed_thresholds: list = field(default_factory=list)
+    infra_blessed: Optional[bool] = None  # the candidate loaded and answered as a model server would
+    infra_reason: Optional[str] = None
     per_class: Dict[str, dict] = field(default_factory=dict)
     # ExampleValidator's findings per split: feature -> short description.
     data_anomalies: Dict[str, Dict[str, str]] = field(default_factory=dict)
@@ -69,6 +71,10 @@ def read_outcome(metadata_path: str, pipeline_name: str, class_names=None) -> Ru
     blessing = latest_artifact(store, "ModelBlessing", pipeline_name)
     if blessing is not None:
         outcome.blessed = bool(custom_property(blessing, "blessed"))
+    infra = latest_artifact(store, "InfraBlessing", pipeline_name)
+    if infra is not None:
+        outcome.infra_blessed = bool(custom_property(infra, "blessed"))
+        outcome.infra_reason = custom_property(infra, "reason")
     push = latest_artifact(store, "PushedModel", pipeline_name)
     if push is not None:
         outcome.pushed = bool(custom_property(push, "pushed"))

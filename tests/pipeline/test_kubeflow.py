@@ -1,7 +1,8 @@
 """`snout compile-kubeflow`: the DAG of pipeline/dag.py compiled with KubeflowV2DagRunner.
 
 Compiles into tmp_path (no cluster, no Docker) and checks the spec: tasks and their
-dependencies, image, pipeline root, GPU/CPU/memory requests, Beam args, no local code paths.
+dependencies, executor kinds per target (parsed with kfp's own pipeline_spec_pb2), image,
+pipeline root, GPU/CPU/memory requests, Beam args, infra validation, no local code paths.
 """
 
 import argparse
@@ -9,6 +10,8 @@ import json
 
 import pytest
 import yaml
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
 
 from cli import compile_kubeflow
 from pipeline import kubeflow_runner
@@ -17,9 +20,11 @@ from contract.errors import UserError
 IMAGE = "eu.gcr.io/proj/snout:0.1.0"
 ROOT = "gs://snout-bucket/root"
 DATA = "gs://snout-bucket/data"
-BASE_TASKS = {"ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform", "Trainer",
-              "Evaluator", "IdempotentPusher"}
+HYPERPARAMETERS = "gs://snout-bucket/tuning/best_hyperparameters"
+BASE_TASKS = {"ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "ClassNamesCheck", "Transform",
+              "Trainer", "Evaluator", "IdempotentPusher"}
 RESOLVER = "latest_blessed_model_resolver"
+KFP_INFRA, VERTEX_INFRA = "InfraValidator", "SavedModelInfraValidator"
 
 
 def _parse(argv):
@@ -49,10 +54,19 @@ def _param(spec, task, name):
     return _tasks(spec)[task]["inputs"]["parameters"][name]["runtimeValue"]["constantValue"]
 
 
+def _executor_kinds(spec_dict):
+    """task -> executor kind (container, importer, resolver, ...), read the way KFP's backend reads it."""
+    spec = json_format.ParseDict(spec_dict, pipeline_spec_pb2.PipelineSpec())
+    deployment = json_format.ParseDict(json_format.MessageToDict(spec.deployment_spec),
+                                       pipeline_spec_pb2.PipelineDeploymentConfig())
+    return {name: deployment.executors[spec.components[task.component_ref.name].executor_label].WhichOneof("spec")
+            for name, task in spec.root.dag.tasks.items()}
+
+
 @pytest.fixture(scope="module")
 def vertex_job(tmp_path_factory):
     """--tune, Dataflow Beam profile, 2 GPUs and CPU/memory for training, JSON (Vertex PipelineJob)."""
-    path = _compile(tmp_path_factory.mktemp("kf_json"), "snout.json", "--tune", "--gpus", "2",
+    path = _compile(tmp_path_factory.mktemp("kf_json"), "snout.json", "--target", "vertex", "--tune", "--gpus", "2",
                     "--train-cpu", "8", "--train-memory-gb", "32", "--component-cpu", "4",
                     "--beam-profile", "dataflow", "--beam-project", "proj", "--beam-region", "europe-west1",
                     "--beam-arg=--max_num_workers=5", "--epochs", "7")
@@ -62,44 +76,85 @@ def vertex_job(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def kfp_spec(tmp_path_factory):
-    """Defaults: no Tuner, local (DirectRunner) Beam profile, 1 GPU, YAML (Kubeflow Pipelines)."""
-    path = _compile(tmp_path_factory.mktemp("kf_yaml"), "snout.yaml")
+    """Defaults (target kfp, no Tuner, local (DirectRunner) Beam profile, 1 GPU, YAML), imported hyperparameters."""
+    path = _compile(tmp_path_factory.mktemp("kf_yaml"), "snout.yaml",
+                    "--hyperparameters", f"{HYPERPARAMETERS}/best_hyperparameters.txt")
     with open(path) as f:
         return yaml.safe_load(f)
 
 
-def test_yaml_spec_has_every_component_and_its_dependencies(kfp_spec):
+def _deps(spec):
+    return {name: set(task.get("dependentTasks", [])) for name, task in _tasks(spec).items()}
+
+
+def test_kfp_spec_has_every_component_and_its_dependencies(kfp_spec):
     tasks = _tasks(kfp_spec)
-    assert BASE_TASKS <= set(tasks) and "Tuner" not in tasks
-    assert set(tasks) - BASE_TASKS == {t for t in tasks if t.startswith(RESOLVER)}
-    deps = {name: set(task.get("dependentTasks", [])) for name, task in tasks.items()}
+    assert set(tasks) == BASE_TASKS | {KFP_INFRA, "hyperparameters_importer"}  # no Resolver, no Tuner
+    deps = _deps(kfp_spec)
     assert deps["ImportExampleGen"] == set()
     assert deps["StatisticsGen"] == {"ImportExampleGen"}
     assert deps["SchemaGen"] == {"StatisticsGen"}
     assert deps["ExampleValidator"] == {"StatisticsGen", "SchemaGen"}
-    assert deps["Transform"] == {"ImportExampleGen", "SchemaGen"}
-    assert deps["Trainer"] == {"Transform", "SchemaGen"}
+    assert deps["ClassNamesCheck"] == {"ImportExampleGen"}
+    # Nothing is transformed (or trained) before the data's anomalies and class names are checked.
+    assert deps["Transform"] == {"ImportExampleGen", "SchemaGen", "ExampleValidator", "ClassNamesCheck"}
+    assert deps["Trainer"] == {"Transform", "SchemaGen", "hyperparameters_importer"}
+    assert deps["Evaluator"] == {"ImportExampleGen", "Trainer"}  # baseline: the served model, found at run time
+    assert deps[KFP_INFRA] == {"ImportExampleGen", "Trainer"}
+    # The model pushed is the infra blessing's copy (with warm-up requests), gated on both blessings.
+    pusher_inputs = tasks["IdempotentPusher"]["inputs"]["artifacts"]
+    assert {k: v["taskOutputArtifact"]["producerTask"] for k, v in pusher_inputs.items()} == {
+        "model_blessing": "Evaluator", "infra_blessing": KFP_INFRA}
+
+
+def test_vertex_job_keeps_the_resolver_and_validates_in_process(vertex_job):
+    spec = vertex_job["pipelineSpec"]
     # TFX compiles the Resolver node into one task per resolved channel (model, model_blessing).
-    assert {t for t in tasks if t.startswith(RESOLVER)} == {f"{RESOLVER}-model-resolver",
-                                                            f"{RESOLVER}-model-blessing-resolver"}
+    resolvers = {f"{RESOLVER}-model-resolver", f"{RESOLVER}-model-blessing-resolver"}
+    assert set(_tasks(spec)) == BASE_TASKS | {"Tuner", VERTEX_INFRA} | resolvers
+    deps = _deps(spec)
+    assert deps["Tuner"] == {"Transform"}
+    assert deps["Trainer"] == {"Transform", "SchemaGen", "Tuner"}
     assert deps["Evaluator"] == {"ImportExampleGen", "Trainer", f"{RESOLVER}-model-resolver"}
-    assert deps["IdempotentPusher"] == {"Evaluator", "Trainer"}
+    assert deps["IdempotentPusher"] == {"Evaluator", "Trainer", VERTEX_INFRA}
+    assert set(_tasks(spec)["IdempotentPusher"]["inputs"]["artifacts"]) == {"model", "model_blessing",
+                                                                            "infra_blessing"}
 
 
-def test_json_job_with_tuner(vertex_job):
-    tasks = _tasks(vertex_job["pipelineSpec"])
-    assert BASE_TASKS | {"Tuner"} <= set(tasks)
-    assert set(tasks["Tuner"]["dependentTasks"]) == {"Transform"}
-    assert set(tasks["Trainer"]["dependentTasks"]) == {"Transform", "SchemaGen", "Tuner"}
+def test_executor_kinds_per_target(kfp_spec, vertex_job):
+    """Open-source KFP's backend runs only container and importer executors; Vertex AI runs resolvers too."""
+    kfp_kinds = _executor_kinds(kfp_spec)
+    assert set(kfp_kinds.values()) == {"container", "importer"}
+    assert kfp_kinds["hyperparameters_importer"] == "importer"
+    vertex_kinds = _executor_kinds(vertex_job["pipelineSpec"])
+    assert set(vertex_kinds.values()) == {"container", "resolver"}
+    assert {t for t, kind in vertex_kinds.items() if kind == "resolver"} == {t for t in vertex_kinds
+                                                                             if t.startswith(RESOLVER)}
+
+
+def test_kfp_infra_validation_is_tf_serving_2_16_on_kubernetes_with_warmup(kfp_spec):
+    serving = json.loads(_param(kfp_spec, KFP_INFRA, "serving_spec")["stringValue"])
+    assert serving["tensorflow_serving"] == {"image_name": "tensorflow/serving", "tags": ["2.16.1"]}
+    assert "kubernetes" in serving and serving["model_name"] == "snout"
+    request = json.loads(_param(kfp_spec, KFP_INFRA, "request_spec")["stringValue"])
+    assert request["make_warmup"] is True
+    assert request["tensorflow_serving"]["signature_names"] == ["serving_tf_example", "classification"]
+    assert _container(kfp_spec, KFP_INFRA)["image"] == IMAGE
+
+
+def test_remote_hyperparameters_are_imported_from_their_uri(kfp_spec):
+    executor = _tasks(kfp_spec)["hyperparameters_importer"]["componentRef"]["name"]
+    importer = kfp_spec["deploymentSpec"]["executors"][kfp_spec["components"][executor]["executorLabel"]]["importer"]
+    # The file was given: the HyperParameters artifact is its folder.
+    assert importer["artifactUri"] == {"constantValue": {"stringValue": HYPERPARAMETERS}}
 
 
 def test_image_and_pipeline_root_as_configured(vertex_job, kfp_spec):
     for spec in (vertex_job["pipelineSpec"], kfp_spec):
         assert spec["defaultPipelineRoot"] == ROOT
-        for task in _tasks(spec):
-            if task.startswith(RESOLVER):
-                continue
-            assert _container(spec, task)["image"] == IMAGE, task
+        for task, kind in _executor_kinds(spec).items():
+            if kind == "container":
+                assert _container(spec, task)["image"] == IMAGE, task
     assert vertex_job["runtimeConfig"]["gcsOutputDirectory"] == ROOT
 
 
@@ -148,15 +203,30 @@ def test_data_model_settings_and_push_destination(vertex_job):
     assert push["filesystem"]["base_directory"] == f"{ROOT}/serving/snout"
 
 
-def test_class_names_read_from_labels_txt(tmp_path):
+def test_class_names_read_from_labels_txt_and_checked_against_it(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "labels.txt").write_text("cat\ndog\nfox\n")
     kf = kubeflow_runner.KubeflowConfig(image=IMAGE, pipeline_root=ROOT, data=f"file://{data}")
     assert kubeflow_runner.dataset_info(kf)[0] == ["cat", "dog", "fox"]
+    kf.classes = ["cat", "dog", "fox"]
+    assert kubeflow_runner.dataset_info(kf)[0] == ["cat", "dog", "fox"]
+    kf.classes = ["dog", "cat", "fox"]
+    with pytest.raises(UserError, match=r"--classes: .* in another order"):
+        kubeflow_runner.dataset_info(kf)
+    kf.classes = ["cat", "dog"]
+    with pytest.raises(UserError, match=r"--classes: class names \['cat', 'dog'\] are not the data's"):
+        kubeflow_runner.dataset_info(kf)
     missing = kubeflow_runner.KubeflowConfig(image=IMAGE, pipeline_root=ROOT, data=f"file://{tmp_path}/none")
     with pytest.raises(UserError, match="--classes"):
         kubeflow_runner.dataset_info(missing)
+
+
+def test_unverifiable_classes_are_checked_by_the_pipeline_at_run_time(kfp_spec):
+    """gs://snout-bucket is unreadable here: --classes is compiled in, and ClassNamesCheck reads labels.txt
+    on the cluster before Transform (components/vocabulary_check.py)."""
+    assert _param(kfp_spec, "ClassNamesCheck", "data_uri") == {"stringValue": DATA}
+    assert json.loads(_param(kfp_spec, "ClassNamesCheck", "class_names")["stringValue"]) == ["cat", "dog"]
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -165,6 +235,7 @@ def test_class_names_read_from_labels_txt(tmp_path):
     (["--pipeline-root", ROOT], "--data is required"),
     (["--pipeline-root", ROOT, "--data", DATA, "--weights", "/x.h5"], "--weights"),
     (["--pipeline-root", ROOT, "--data", DATA, "--beam-profile", "flink"], "job_endpoint"),
+    (["--pipeline-root", ROOT, "--data", DATA, "--hyperparameters", "/tmp"], "--hyperparameters /tmp: the cluster"),
 ])
 def test_bad_settings_are_one_line_user_errors(argv, message):
     args = _parse(["--image", IMAGE, "--classes", "cat,dog", *argv])

@@ -21,7 +21,8 @@ def _n_eval(config) -> int:
     return max(1, round(config.sample_images_per_class * sample_data.EVAL_FRACTION))
 
 ALL_NODES = {"ImportExampleGen", "latest_blessed_model_resolver", "StatisticsGen", "SchemaGen",
-             "ExampleValidator", "Transform", "Tuner", "Trainer", "Evaluator", "IdempotentPusher"}
+             "ExampleValidator", "ClassNamesCheck", "Transform", "Tuner", "Trainer", "Evaluator",
+             "SavedModelInfraValidator", "IdempotentPusher"}
 
 
 def test_first_run_blesses_and_pushes_a_servable_model(first_pipeline_run):
@@ -30,6 +31,9 @@ def test_first_run_blesses_and_pushes_a_servable_model(first_pipeline_run):
     assert set(result.progress.ran) == ALL_NODES and not result.progress.cached  # all ran, no cache
     assert outcome.blessed is True
     assert outcome.pushed and not outcome.already_served
+    # Loaded in a fresh TensorFlow process, every signature called on real images, before the push.
+    assert outcome.infra_blessed is True and outcome.infra_reason.startswith("3 signatures answered"), \
+        outcome.infra_reason
     assert outcome.accuracy >= result.config.min_accuracy
     assert outcome.example_count == 2 * _n_eval(result.config)  # the sample set's eval split
     assert set(outcome.per_class) == {"cat", "dog"}

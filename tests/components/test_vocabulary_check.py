@@ -1,0 +1,22 @@
+"""ClassNamesCheck: a run whose class names are not the data's labels.txt (same names, same order) fails."""
+
+import json
+
+import pytest
+
+from components.vocabulary_check import Executor
+
+
+def _check(data_uri, class_names):
+    Executor().Do({}, {}, {"data_uri": data_uri, "class_names": json.dumps(class_names)})
+
+
+def test_matching_names_pass_and_others_fail_loudly(tmp_path):
+    (tmp_path / "labels.txt").write_text("cat\ndog\n")
+    _check(str(tmp_path), ["cat", "dog"])
+    with pytest.raises(RuntimeError, match=r"class names \['dog', 'cat'\] are the data's \['cat', 'dog'\] in another"):
+        _check(str(tmp_path), ["dog", "cat"])
+    with pytest.raises(RuntimeError, match=r"class names \['cat', 'fox'\] are not the data's"):
+        _check(str(tmp_path), ["cat", "fox"])
+    with pytest.raises(RuntimeError, match="cannot read labels.txt"):
+        _check(str(tmp_path / "elsewhere"), ["cat", "dog"])
