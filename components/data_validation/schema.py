@@ -22,8 +22,7 @@ def build_schema(class_names: Sequence[str]):
         feature = schema.feature.add(name=key, type=kind)
         feature.presence.min_fraction = 1.0
         feature.presence.min_count = 1
-        feature.value_count.min = feature.value_count.max = 1
-        feature.shape.dim.add(size=1)  # FixedLenFeature([1]) for Transform, as SchemaGen's inferred shape
+        feature.shape.dim.add(size=1)  # exactly one value; FixedLenFeature([1]) for Transform, as SchemaGen infers
     label = next(f for f in schema.feature if f.name == contract.LABEL_KEY)
     label.int_domain.min, label.int_domain.max = 0, len(class_names) - 1
     schema.string_domain.add(name=contract.LABEL_KEY, value=list(class_names))

@@ -77,7 +77,7 @@ def test_yaml_spec_has_every_component_and_its_dependencies(kfp_spec):
     assert deps["StatisticsGen"] == {"ImportExampleGen"}
     assert deps["SchemaGen"] == {"StatisticsGen"}
     assert deps["ExampleValidator"] == {"StatisticsGen", "SchemaGen"}
-    assert deps["Transform"] == {"ImportExampleGen", "SchemaGen"}
+    assert deps["Transform"] == {"ImportExampleGen", "SchemaGen", "ExampleValidator"}  # anomalies stop the run
     assert deps["Trainer"] == {"Transform", "SchemaGen"}
     # TFX compiles the Resolver node into one task per resolved channel (model, model_blessing).
     assert {t for t in tasks if t.startswith(RESOLVER)} == {f"{RESOLVER}-model-resolver",
