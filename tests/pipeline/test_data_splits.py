@@ -132,3 +132,22 @@ def test_dag_reads_three_splits_and_gives_each_its_job(tmp_path):
     validator = _node(pipeline, "ExampleValidator")
     assert validator in _node(pipeline, "Transform").upstream_nodes  # anomalies stop the run first
     assert {n.id for n in validator.upstream_nodes} == {"StatisticsGen", "ImportSchemaGen"}
+
+
+def test_rejected_data_is_one_line_exit_2_and_nothing_pushed(tmp_path, capsys, monkeypatch):
+    """The run's exit path for the validator's failure (the executor itself: tests/components)."""
+    from tfx import v1 as tfx
+
+    from cli.main import main
+    from components.data_validation import DataRejected
+
+    def rejected(runner, pipeline):
+        raise DataRejected("data check failed against the dataset's schema: split test: label: Out-of-range values")
+
+    monkeypatch.setattr(tfx.orchestration.LocalDagRunner, "run", rejected)
+    workspace = tmp_path / "ws"
+    assert main(["run", "--workspace", str(workspace), "--sample-images-per-class", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["snout run: error: data check failed against the dataset's schema: split test: label: "
+                   "Out-of-range values"]
+    assert not (workspace / "serving").exists()
