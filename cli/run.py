@@ -6,6 +6,7 @@ import argparse
 import os
 import time
 
+from pipeline import legacy_splits
 from pipeline.config import SnoutConfig, config_fields
 from contract.errors import UserError
 
@@ -34,7 +35,11 @@ def config_from_args(args: argparse.Namespace) -> SnoutConfig:
 
 
 def prepare_data(config: SnoutConfig):
-    """Returns (data_dir, class_names, description); makes the sample set when no --data is given."""
+    """Returns (data_dir, class_names, description) of a train/validation/test dataset.
+
+    Makes the sample set when no --data is given; a dataset made before three splits
+    (train/ + eval/) is read through a three-split view in the workspace (pipeline/legacy_splits.py).
+    """
     import contract
 
     if config.data is None:
@@ -42,7 +47,10 @@ def prepare_data(config: SnoutConfig):
 
         data_dir = config.sample_data_dir
         print(f"[snout] no --data given: using the embedded default, {sample_data.DESCRIPTION}")
-        sample_data.generate(data_dir, config.sample_images_per_class, seed=config.seed)
+        try:
+            sample_data.generate(data_dir, config.sample_images_per_class, seed=config.seed)
+        except ValueError as e:
+            raise UserError(f"--sample-images-per-class: {e}") from None
         description = sample_data.DESCRIPTION
     else:
         data_dir = config.data
@@ -51,10 +59,63 @@ def prepare_data(config: SnoutConfig):
         class_names = contract.read_vocabulary(data_dir)
     except (FileNotFoundError, ValueError) as e:
         raise UserError(str(e)) from None
-    for split in (contract.TRAIN_SPLIT, contract.EVAL_SPLIT):
-        if not contract.split_files(data_dir, split):
-            raise UserError(f"{data_dir}/{split}/ has no *{contract.RECORD_SUFFIX} files (make them with `snout ingest`)")
+    if legacy_splits.is_legacy(data_dir) and contract.split_files(data_dir, contract.TRAIN_SPLIT):
+        data_dir = _three_split_view(config, data_dir)
+    missing = [split for split in (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT)
+               if not contract.split_files(data_dir, split)]
+    if missing:
+        raise UserError(f"{data_dir} has no *{contract.RECORD_SUFFIX} files in {', '.join(m + '/' for m in missing)} "
+                        "(a dataset needs train/, validation/ and test/: make one with `snout ingest`)")
     return os.path.abspath(data_dir), class_names, description
+
+
+def _three_split_view(config: SnoutConfig, data_dir: str) -> str:
+    import contract
+
+    view, counts, carved = legacy_splits.three_split_view(data_dir, os.path.join(config.workspace, "split_views"))
+    validation, test = counts[contract.VALIDATION_SPLIT], counts[contract.TEST_SPLIT]
+    source = ("its eval/ split in two per class by image hash" if carved
+              else "eval/ as validation and test/ as test")
+    print(f"[snout] {data_dir} has the old train/ + eval/ layout: using {source} "
+          f"(validation {validation}, test {test} examples; view in {view}); re-ingest for a larger test split")
+    return view
+
+
+def stage_schema(config: SnoutConfig, class_names) -> str:
+    """The dataset's schema, as a file named by its content (ImportSchemaGen caches on the path).
+
+    --schema FILE wins; else <workspace>/schema/schema.pbtxt, written from labels.txt by the
+    first run. Either way labels.txt must list the schema's classes in its order.
+    """
+    import hashlib
+
+    from components import data_validation
+
+    if config.schema and "://" in config.schema:
+        return config.schema  # remote (Kubeflow): read by the cluster as given
+    path = config.schema or os.path.join(config.workspace, "schema", "schema.pbtxt")
+    if config.schema and not os.path.isfile(path):
+        raise UserError(f"--schema {path}: no such file")
+    if os.path.isfile(path):
+        schema = data_validation.read_schema(path)
+        hint = ("pass a --schema that lists them" if config.schema else
+                f"to adopt the new class list, delete {path} or use a new --workspace")
+        data_validation.check_class_names(schema, path, class_names, hint)
+        print(f"[snout] data schema: validating every split against {path}")
+    else:
+        schema = data_validation.build_schema(class_names)
+        data_validation.write_schema(schema, path)
+        print(f"[snout] data schema: first run, wrote {path} ({len(class_names)} classes, label in "
+              f"[0, {len(class_names) - 1}], image required); later runs validate against it")
+    with open(path, "rb") as f:
+        content = f.read()
+    staged = os.path.join(os.path.abspath(config.workspace), "schema", "by_content",
+                          hashlib.sha256(content).hexdigest()[:16], "schema.pbtxt")
+    if not os.path.isfile(staged):
+        os.makedirs(os.path.dirname(staged), exist_ok=True)
+        with open(staged, "wb") as f:
+            f.write(content)
+    return staged
 
 
 def stage_hyperparameters(config: SnoutConfig) -> None:
@@ -100,8 +161,10 @@ def run_pipeline(config: SnoutConfig):
     data_dir, class_names, description = prepare_data(config)
     os.makedirs(config.workspace, exist_ok=True)
     stage_hyperparameters(config)
+    schema_file = stage_schema(config, class_names)
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
-    pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=metadata)
+    pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=metadata,
+                               schema_file=schema_file)
     node_ids = [c.id for c in pipeline.components]
     print(f"[snout] {len(class_names)} classes ({', '.join(class_names[:8])}{', ...' if len(class_names) > 8 else ''}); "
           f"backbone {config.backbone} at {config.image_size}px; weights: {_weights_line(config)}")

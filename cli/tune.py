@@ -46,7 +46,7 @@ def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
     scaling = get_backbone(config.backbone).scaling
     train, evaluate = (raw_image_dataset(contract.split_files(data_dir, split), config.image_size, scaling,
                                          config.batch_size)
-                       for split in (contract.TRAIN_SPLIT, contract.EVAL_SPLIT))
+                       for split in (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT))
     start = time.time()
     tuner, fit = head_search.prepare_search(keras, cfg, train, evaluate, out_dir, "snout_tune")
     tuner.search(epochs=config.tuner_epochs, verbose=0, **fit)

@@ -45,8 +45,10 @@ def range_problem(name: str, value) -> Optional[str]:
 @dataclass
 class SnoutConfig:
     # Where things are.
-    data: Optional[str] = _opt(None, "dataset dir from `snout ingest` (labels.txt, train/, eval/); "
+    data: Optional[str] = _opt(None, "dataset dir from `snout ingest` (labels.txt, train/, validation/, test/); "
                                      "default: the embedded sample set, generated into the workspace")
+    schema: Optional[str] = _opt(None, "the dataset's schema (schema.pbtxt) to validate the data against; "
+                                       "default: <workspace>/schema/schema.pbtxt, written by the first run")
     workspace: str = _opt("snout_workspace", "folder for pipeline outputs, metadata, serving dir and report")
     serving_dir: Optional[str] = _opt(None, "where the Pusher writes <model>/<version>/ (default: <workspace>/serving)")
     pipeline_name: str = _opt("snout", "TFX pipeline name (MLMD context)")

@@ -1,8 +1,9 @@
 """The one definition of snout's TFX DAG, shared by every runner (local, Kubeflow).
 
-ImportExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform
-  -> [Tuner] -> Trainer -> [Resolver(latest blessed)] -> Evaluator -> Pusher
-                       \-> InfraValidator ---------------------------/
+ImportExampleGen(train, validation, test) -> StatisticsGen -> ExampleValidator (vs ImportSchemaGen's
+  dataset schema; anomalies fail it) -> Transform (also waits for ClassNamesCheck) -> [Tuner] -> Trainer
+  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher
+                      \-> InfraValidator -------------------/
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import List, Optional
 from tfx import v1 as tfx
 
 import contract
+from components.data_validation import GatingExampleValidator
 from components.evaluation import eval_config
 from components.infra_validation.component import SavedModelInfraValidator
 from components.infra_validation.tf_serving import kubernetes_infra_validator
@@ -42,31 +44,35 @@ def _uri(path: str) -> str:
 def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], dataset_description: str,
                     metadata_connection_config=None, module_file: Optional[str] = MODULE_FILE,
                     beam_pipeline_args: Optional[List[str]] = None, baseline: str = "resolver",
-                    infra_validation: str = "in_process") -> tfx.dsl.Pipeline:
+                    infra_validation: str = "in_process", schema_file: Optional[str] = None) -> tfx.dsl.Pipeline:
     """baseline: "resolver" (latest blessed model, a Resolver node) or "served" (no Resolver: open-source
     KFP runs only container/importer executors). infra_validation: "in_process" (SavedModelInfraValidator)
-    or "kubernetes" (TFX's InfraValidator starting TF Serving pods; its blessing carries the pushed model)."""
+    or "kubernetes" (TFX's InfraValidator starting TF Serving pods; its blessing carries the pushed model).
+    schema_file (default --schema): the dataset's schema; without one SchemaGen infers it from this data."""
     if baseline not in ("resolver", "served") or infra_validation not in ("in_process", "kubernetes"):
         raise ValueError(f"baseline={baseline!r}, infra_validation={infra_validation!r}: see the docstring")
     custom = config.training_config(class_names, dataset_description)
+    schema_file = schema_file or config.schema
 
     example_gen = tfx.components.ImportExampleGen(
         input_base=_uri(data_dir),
         input_config=tfx.proto.Input(splits=[
-            tfx.proto.Input.Split(name=contract.TRAIN_SPLIT, pattern=f"{contract.TRAIN_SPLIT}/{contract.RECORD_PATTERN}"),
-            tfx.proto.Input.Split(name=contract.EVAL_SPLIT, pattern=f"{contract.EVAL_SPLIT}/{contract.RECORD_PATTERN}"),
-        ]),
+            tfx.proto.Input.Split(name=split, pattern=f"{split}/{contract.RECORD_PATTERN}")
+            for split in (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT)]),
     )
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
-    example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    if schema_file:
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=_uri(schema_file))
+    else:
+        schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
+    example_validator = GatingExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]).with_id("ExampleValidator")
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
         **_user_code("preprocessing_fn", module_file), custom_config=custom)
     # Class names vs the data's labels.txt, read where the run runs (a compiled spec's names are fixed).
     class_names_check = ClassNamesCheck(example_gen.outputs["examples"], _uri(data_dir), class_names)
-    for check in (example_validator, class_names_check):  # no transforming (or training) on unchecked data
+    for check in (example_validator, class_names_check):  # anomalies or wrong class names stop the run before anything is trained
         transform.add_upstream_node(check)
 
     tuner = None
@@ -78,7 +84,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
             examples=transform.outputs["transformed_examples"],
             transform_graph=transform.outputs["transform_graph"],
             train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
-            eval_args=tfx.proto.EvalArgs(splits=[contract.EVAL_SPLIT]),
+            eval_args=tfx.proto.EvalArgs(splits=[contract.VALIDATION_SPLIT]),
             custom_config=custom)
         hyperparameters = tuner.outputs["best_hyperparameters"]
     elif config.hyperparameters:
@@ -100,7 +106,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         schema=schema_gen.outputs["schema"],
         hyperparameters=hyperparameters,
         train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
-        eval_args=tfx.proto.EvalArgs(splits=[contract.EVAL_SPLIT]),
+        eval_args=tfx.proto.EvalArgs(splits=[contract.VALIDATION_SPLIT]),
         custom_config=custom)
 
     model_resolver = None
@@ -115,7 +121,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         examples=example_gen.outputs["examples"],
         model=trainer_component.outputs["model"],
         baseline_model=model_resolver.outputs["model"] if model_resolver is not None else None,
-        example_splits=[contract.EVAL_SPLIT],
+        example_splits=[contract.TEST_SPLIT],
         eval_config=eval_config(config.min_accuracy, config.max_accuracy_drop, len(class_names)))
 
     if infra_validation == "kubernetes":

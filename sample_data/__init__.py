@@ -8,7 +8,8 @@ colour, background, position, size, tilt and noise are drawn from the same
 distributions for both classes, so colour alone can't tell them apart.
 
 Output: `<dir>/photos/{cat,dog}/*.jpg` (for `snout predict` and eyeballing) and the
-snout dataset layout of components/contract.py (labels.txt, train/, eval/, summary.json).
+snout dataset layout of contract/__init__.py (labels.txt, train/, validation/, test/, summary.json).
+The first photos of each class are its test split, the next its validation split (split_counts).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import math
 import os
 import random
+import shutil
 from typing import List, Tuple
 
 import contract
@@ -25,7 +27,28 @@ import contract
 CLASS_NAMES = ["cat", "dog"]
 DESCRIPTION = "snout generated sample set (synthetic cartoon cat/dog faces, not photos)"
 _SIZE = 160
-EVAL_FRACTION = 0.25
+VALIDATION_FRACTION = 0.2
+TEST_FRACTION = 0.2
+SPLITS = (contract.TEST_SPLIT, contract.VALIDATION_SPLIT, contract.TRAIN_SPLIT)  # in photo order per class
+
+
+def split_counts(images_per_class: int) -> dict:
+    """Photos per class in each split: at least one test and one validation photo per class."""
+    if images_per_class < 3:
+        raise ValueError(f"the sample set needs >= 3 images per class (one per split), got {images_per_class}")
+    test = max(1, round(images_per_class * TEST_FRACTION))
+    validation = max(1, round(images_per_class * VALIDATION_FRACTION))
+    return {contract.TEST_SPLIT: test, contract.VALIDATION_SPLIT: validation,
+            contract.TRAIN_SPLIT: images_per_class - test - validation}
+
+
+def split_of(index: int, images_per_class: int) -> str:
+    """The split of a class's photo number `index`."""
+    for split, count in split_counts(images_per_class).items():
+        if index < count:
+            return split
+        index -= count
+    raise IndexError(index)
 
 
 def _rgb(rng: random.Random, low: int = 0, high: int = 255) -> Tuple[int, int, int]:
@@ -121,20 +144,21 @@ def generate(out_dir: str, images_per_class: int = 60, seed: int = 7) -> dict:
     if os.path.isfile(summary_path):
         with open(summary_path) as f:
             existing = json.load(f)
-        if existing.get("images_per_class") == images_per_class and existing.get("seed") == seed:
+        if (existing.get("images_per_class"), existing.get("seed"), set(existing.get("counts", ()))) == (
+                images_per_class, seed, set(SPLITS)):
             return existing
+    shutil.rmtree(os.path.join(out_dir, contract.EVAL_SPLIT), ignore_errors=True)  # an older two-split sample set
     rng = random.Random(seed)
-    splits = {contract.TRAIN_SPLIT: [], contract.EVAL_SPLIT: []}
+    splits = {split: [] for split in SPLITS}
     counts = {s: {c: 0 for c in CLASS_NAMES} for s in splits}
     for label, kind in enumerate(CLASS_NAMES):
         photo_dir = os.path.join(out_dir, "photos", kind)
         os.makedirs(photo_dir, exist_ok=True)
-        n_eval = max(1, round(images_per_class * EVAL_FRACTION))
         for i in range(images_per_class):
             data = _jpeg(draw_face(kind, rng))
             with open(os.path.join(photo_dir, f"{kind}.{i:03d}.jpg"), "wb") as f:
                 f.write(data)
-            split = contract.EVAL_SPLIT if i < n_eval else contract.TRAIN_SPLIT
+            split = split_of(i, images_per_class)
             splits[split].append(contract.make_example(data, label).SerializeToString())
             counts[split][kind] += 1
     options = tf.io.TFRecordOptions(compression_type="GZIP")

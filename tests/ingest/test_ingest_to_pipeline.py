@@ -18,13 +18,12 @@ def test_ingested_photos_feed_the_pipeline(tmp_path):
     config = SnoutConfig(data=out, workspace=str(tmp_path / "ws"))
     data_dir, class_names, _ = prepare_data(config)
     assert class_names == sample_data.CLASS_NAMES
-    for split in (contract.TRAIN_SPLIT, contract.EVAL_SPLIT):
+    for split in (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT):
         # The file pattern ImportExampleGen is given in pipeline/dag.py matches ingest's shards.
         assert glob.glob(os.path.join(data_dir, split, f"*{contract.RECORD_SUFFIX}"))
-    assert sum(summary["counts"][contract.TRAIN_SPLIT].values()) + sum(
-        summary["counts"][contract.EVAL_SPLIT].values()) == 24
+    assert sum(sum(per_class.values()) for per_class in summary["counts"].values()) == 24
 
     from pipeline.dag import create_pipeline
 
     pipeline = create_pipeline(config, data_dir, class_names, "ingested")
-    assert pipeline.components[0].exec_properties["input_base"] == os.path.abspath(out)
+    assert pipeline.components[0].exec_properties["input_base"] == data_dir

@@ -17,10 +17,10 @@ from tests.fixtures.pipeline import run, tiny_config
 pytestmark = pytest.mark.e2e
 
 
-def _n_eval(config) -> int:
-    return max(1, round(config.sample_images_per_class * sample_data.EVAL_FRACTION))
+def _n_test(config) -> int:
+    return sample_data.split_counts(config.sample_images_per_class)[contract.TEST_SPLIT]
 
-ALL_NODES = {"ImportExampleGen", "latest_blessed_model_resolver", "StatisticsGen", "SchemaGen",
+ALL_NODES = {"ImportExampleGen", "latest_blessed_model_resolver", "StatisticsGen", "ImportSchemaGen",
              "ExampleValidator", "ClassNamesCheck", "Transform", "Tuner", "Trainer", "Evaluator",
              "SavedModelInfraValidator", "IdempotentPusher"}
 
@@ -35,9 +35,9 @@ def test_first_run_blesses_and_pushes_a_servable_model(first_pipeline_run):
     assert outcome.infra_blessed is True and outcome.infra_reason.startswith("3 signatures answered"), \
         outcome.infra_reason
     assert outcome.accuracy >= result.config.min_accuracy
-    assert outcome.example_count == 2 * _n_eval(result.config)  # the sample set's eval split
+    assert outcome.example_count == 2 * _n_test(result.config)  # the sample set's test split
     assert set(outcome.per_class) == {"cat", "dog"}
-    assert outcome.data_anomalies == {"train": {}, "eval": {}}  # ExampleValidator ran on both splits
+    assert outcome.data_anomalies == {"train": {}, "validation": {}, "test": {}}  # checked every split
     assert result.versions == [outcome.pushed_version]
     assert os.path.isfile(os.path.join(outcome.pushed_dir, "saved_model.pb"))
     with open(os.path.join(os.path.dirname(result.config.model_serving_dir), "models.config")) as f:
@@ -49,10 +49,10 @@ def test_pushed_model_names_sample_photos(first_pipeline_run):
     model = tf.saved_model.load(outcome.pushed_dir)
     assert set(model.signatures) == {"serving_default", "serving_tf_example", "classification"}
     photos_dir = first_pipeline_run.config.sample_data_dir
-    n_eval = _n_eval(first_pipeline_run.config)  # the first photos of each class: the eval split
+    n_test = _n_test(first_pipeline_run.config)  # the first photos of each class: the test split
     right = 0
     for kind in sample_data.CLASS_NAMES:
-        photos = sample_data.sample_photos(photos_dir, kind)[:n_eval]
+        photos = sample_data.sample_photos(photos_dir, kind)[:n_test]
         batch = tf.constant([open(p, "rb").read() for p in photos])
         out = model.signatures["serving_default"](image_bytes=batch)
         names = [n.decode() for n in out["class_name"].numpy()]
@@ -65,10 +65,10 @@ def test_pushed_model_names_sample_photos(first_pipeline_run):
         np.testing.assert_allclose(via_examples["probabilities"].numpy(), probabilities, atol=1e-5)
         classified = model.signatures["classification"](inputs=examples)
         assert classified["classes"].numpy()[0].tolist() == [b"cat", b"dog"]
-    assert right / (2 * n_eval) >= 0.75
+    assert right / (2 * n_test) >= 0.75
     # One JPEG of the sample set, as a user would send it, comes back with its class name.
     # (A training photo: this checks the exported bytes-in/name-out path; generalisation is
-    # checked above on eval photos and in test_held_out_photos_beat_chance.)
+    # checked above on test photos and in test_held_out_photos_beat_chance.)
     for kind in sample_data.CLASS_NAMES:
         photo = sample_data.sample_photos(photos_dir, kind)[-1]
         name = model.signatures["serving_default"](image_bytes=tf.constant([open(photo, "rb").read()]))["class_name"]
@@ -81,7 +81,7 @@ def test_pushed_model_names_sample_photos(first_pipeline_run):
 def test_rerun_is_cached_and_pushes_no_duplicate(first_pipeline_run):
     again = run(first_pipeline_run.config)
     cached = set(again.progress.cached)
-    assert {"ImportExampleGen", "StatisticsGen", "SchemaGen", "Transform", "Tuner", "Trainer"} <= cached
+    assert {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "Transform", "Tuner", "Trainer"} <= cached
     assert again.outcome.blessed and again.outcome.pushed and again.outcome.already_served
     assert again.outcome.pushed_version == first_pipeline_run.outcome.pushed_version
     assert again.versions == first_pipeline_run.versions  # no new version directory
