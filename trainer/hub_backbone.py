@@ -70,8 +70,12 @@ def _has_module(name: str) -> bool:
 
 
 def tensorflow_hub():
-    with _pkg_resources_for_hub_import():
-        import tensorflow_hub as hub
+    try:
+        with _pkg_resources_for_hub_import():
+            import tensorflow_hub as hub
+    except ImportError as e:  # 0.15 (tfx's pin) imports tf.estimator, which TF 2.16 no longer has
+        raise HubModuleUnavailable(f"--backbone hub needs tensorflow-hub 0.16.1 (./setup.sh installs it with "
+                                   f"--no-deps); importing tensorflow_hub failed: {e}") from e
     return hub
 
 
