@@ -3,8 +3,6 @@ a decode guard against images declaring too many pixels, and TF Serving warm-up 
 
 import io
 import os
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ import trainer.keras_compat as keras_compat
 import tensorflow as tf
 
 import contract
-from tests.fixtures.serving import BLUE, RED, solid_image
+from tests.fixtures.serving import BLUE, RED, png_declaring, solid_image
 from tests.fixtures.transform import transform_output
 from trainer.export import export_serving_model
 from trainer.image_guard import DEFAULT_MAX_PIXELS, declared_height_width, refuse_oversized_images
@@ -105,20 +103,10 @@ def test_fingerprint_agrees_with_the_rewritten_graph(exported):
     assert tf.saved_model.experimental.read_fingerprint(export_dir).saved_model_checksum == stored.saved_model_checksum
 
 
-def _png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose IHDR declares width x height RGB (its pixel data is a few bytes)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + chunk(b"IEND", b""))
-
-
 def test_exported_model_refuses_a_png_declaring_too_many_pixels_before_decoding(exported):
     export_dir, _ = exported
     model = tf.saved_model.load(export_dir)
-    bomb = _png_declaring(20000, 20000)  # 400M pixels: ~1.2 GB decoded, 100 bytes on the wire
+    bomb = png_declaring(20000, 20000)  # 400M pixels: ~1.2 GB decoded, 100 bytes on the wire
     assert len(bomb) < 200
     for signature, kwargs in [
         (contract.SIGNATURE_IMAGE_BYTES, {"image_bytes": tf.constant([solid_image(RED), bomb])}),
