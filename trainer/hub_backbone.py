@@ -87,11 +87,13 @@ def resolve(handle: str) -> str:
         return handle
     if "://" not in handle:
         raise HubModuleUnavailable(f"--hub-handle {handle}: no such folder, and not a URL")
+    hub = tensorflow_hub()
     try:
-        return tensorflow_hub().resolve(handle)
+        return hub.resolve(handle)
     except Exception as e:  # urllib/HTTP/tarfile errors: all mean the module cannot be had
+        reason = " ".join(str(e).split())  # one line
         raise HubModuleUnavailable(
-            f"TF Hub handle {handle} could not be downloaded ({type(e).__name__}: {e}); download it "
+            f"TF Hub handle {handle} could not be downloaded ({type(e).__name__}: {reason}); download it "
             "where there is internet and pass its local folder as --hub-handle") from e
 
 
@@ -134,7 +136,8 @@ def inspect_module(handle: str) -> HubModule:
     try:
         loaded = tf.saved_model.load(path)
     except Exception as e:
-        raise HubModuleUnavailable(f"TF Hub handle {handle} is not a loadable SavedModel ({type(e).__name__}: {e})") from e
+        raise HubModuleUnavailable(f"TF Hub handle {handle} is not a loadable SavedModel "
+                                   f"({type(e).__name__}: {' '.join(str(e).split())})") from e
     if not callable(loaded):
         raise HubModuleUnavailable(f"TF Hub handle {handle} is not callable: snout needs a TF2 image "
                                    "feature-vector module (images [N, H, W, 3] -> features [N, D])")

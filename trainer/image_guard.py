@@ -15,18 +15,18 @@ DEFAULT_MAX_PIXELS = 89_478_485
 _HEADER_BYTES = 26  # the furthest field read: BMP height, bytes 22-25
 
 
-def _header(encoded):
-    """The first bytes of one encoded image as int64 [_HEADER_BYTES], zero-padded if shorter."""
-    head = tf.strings.substr(encoded, 0, _HEADER_BYTES)  # clamped for short strings, no copy of the rest
+def _headers(image_bytes):
+    """The first bytes of each encoded image as int64 [N, _HEADER_BYTES], zero-padded if shorter."""
+    head = tf.strings.substr(image_bytes, 0, _HEADER_BYTES)  # clamped for short strings; no copy of the rest
     padded = tf.strings.substr(tf.strings.join([head, b"\0" * _HEADER_BYTES]), 0, _HEADER_BYTES)
     return tf.cast(tf.io.decode_raw(padded, tf.uint8), tf.int64)
 
 
-def _unsigned(header, start: int, length: int, big_endian: bool):
+def _unsigned(headers, start: int, length: int, big_endian: bool):
     order = range(length) if big_endian else reversed(range(length))
-    value = tf.constant(0, tf.int64)
+    value = tf.zeros_like(headers[:, 0])
     for i in order:
-        value = value * 256 + header[start + i]
+        value = value * 256 + headers[:, start + i]
     return value
 
 
@@ -34,30 +34,28 @@ def _signed_32(unsigned):
     return tf.where(unsigned >= 2**31, unsigned - 2**32, unsigned)
 
 
-def declared_height_width(encoded):
-    """int64 [height, width] that one encoded JPEG/PNG/GIF/BMP declares; [0, 0] for other bytes."""
-    header = _header(encoded)
-    magic = tf.strings.substr(encoded, 0, 8)
+def declared_heights_widths(image_bytes):
+    """int64 [N, 2]: the height and width each encoded JPEG/PNG/GIF/BMP declares; 0, 0 for other bytes."""
+    headers = _headers(image_bytes)
 
     def starts_with(prefix: bytes):
-        return tf.equal(tf.strings.substr(magic, 0, len(prefix)), prefix)
+        return tf.equal(tf.strings.substr(image_bytes, 0, len(prefix)), prefix)
 
-    def png():
-        return tf.stack([_unsigned(header, 20, 4, True), _unsigned(header, 16, 4, True)])
-
-    def gif():
-        return tf.stack([_unsigned(header, 8, 2, False), _unsigned(header, 6, 2, False)])
-
-    def bmp():  # a negative height means a top-down bitmap
-        return tf.abs(tf.stack([_signed_32(_unsigned(header, 22, 4, False)),
-                                _signed_32(_unsigned(header, 18, 4, False))]))
-
-    def jpeg():
-        return tf.cast(tf.image.extract_jpeg_shape(encoded)[:2], tf.int64)
-
-    return tf.case([(starts_with(b"\xff\xd8\xff"), jpeg), (starts_with(b"\x89PNG\r\n\x1a\n"), png),
-                    (starts_with(b"GIF8"), gif), (starts_with(b"BM"), bmp)],
-                   default=lambda: tf.zeros([2], tf.int64), exclusive=True)
+    png = tf.stack([_unsigned(headers, 20, 4, True), _unsigned(headers, 16, 4, True)], axis=1)
+    gif = tf.stack([_unsigned(headers, 8, 2, False), _unsigned(headers, 6, 2, False)], axis=1)
+    # A negative BMP height means a top-down bitmap.
+    bmp = tf.abs(tf.stack([_signed_32(_unsigned(headers, 22, 4, False)),
+                           _signed_32(_unsigned(headers, 18, 4, False))], axis=1))
+    is_jpeg = starts_with(b"\xff\xd8\xff")
+    jpeg_rows = tf.where(is_jpeg)
+    jpeg_sizes = tf.map_fn(lambda encoded: tf.cast(tf.image.extract_jpeg_shape(encoded)[:2], tf.int64),
+                           tf.gather_nd(image_bytes, jpeg_rows), fn_output_signature=tf.TensorSpec([2], tf.int64))
+    jpeg = tf.scatter_nd(jpeg_rows, jpeg_sizes, tf.shape(png, out_type=tf.int64))
+    sizes = tf.zeros_like(png)
+    for is_format, format_sizes in [(starts_with(b"BM"), bmp), (starts_with(b"GIF8"), gif),
+                                    (starts_with(b"\x89PNG\r\n\x1a\n"), png), (is_jpeg, jpeg)]:
+        sizes = tf.where(is_format[:, None], format_sizes, sizes)
+    return sizes
 
 
 def refuse_oversized_images(image_bytes, max_pixels: int):
@@ -65,7 +63,7 @@ def refuse_oversized_images(image_bytes, max_pixels: int):
 
     An image over it fails the request with InvalidArgument naming the limit and its size.
     """
-    sizes = tf.map_fn(declared_height_width, image_bytes, fn_output_signature=tf.TensorSpec([2], tf.int64))
+    sizes = declared_heights_widths(image_bytes)
     height, width = sizes[:, 0], sizes[:, 1]
     # Each side is bounded too, so height * width cannot overflow int64 past the check.
     fits = (height <= max_pixels) & (width <= max_pixels) & (height * width <= max_pixels)

@@ -14,7 +14,7 @@ import contract
 from tests.fixtures.serving import BLUE, RED, png_declaring, solid_image
 from tests.fixtures.transform import transform_output
 from trainer.export import export_serving_model
-from trainer.image_guard import DEFAULT_MAX_PIXELS, declared_height_width, refuse_oversized_images
+from trainer.image_guard import DEFAULT_MAX_PIXELS, declared_heights_widths, refuse_oversized_images
 from trainer.model import HeadParams, build_classifier
 
 SIZE = 32
@@ -129,7 +129,7 @@ def _encoded(fmt: str, width: int, height: int) -> bytes:
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "BMP"])
 def test_declared_size_is_read_from_each_format_header(fmt):
-    assert declared_height_width(tf.constant(_encoded(fmt, 37, 21))).numpy().tolist() == [21, 37]
+    assert declared_heights_widths(tf.constant([_encoded(fmt, 37, 21)])).numpy().tolist() == [[21, 37]]
     small, large = _encoded(fmt, 10, 10), _encoded(fmt, 40, 30)
     assert refuse_oversized_images(tf.constant([small, small]), 100).shape == [2]
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"limit of 1000 pixels[^0-9]*30[^0-9]+40"):
@@ -137,8 +137,9 @@ def test_declared_size_is_read_from_each_format_header(fmt):
 
 
 def test_bytes_that_are_no_known_image_pass_the_guard_for_the_decoder_to_refuse():
-    assert declared_height_width(tf.constant(b"not an image")).numpy().tolist() == [0, 0]
-    assert declared_height_width(tf.constant(b"")).numpy().tolist() == [0, 0]
+    assert declared_heights_widths(tf.constant([b"not an image", b""])).numpy().tolist() == [[0, 0], [0, 0]]
+    mixed = [_encoded("PNG", 5, 6), _encoded("JPEG", 7, 8), b"?", _encoded("GIF", 9, 10), _encoded("BMP", 11, 12)]
+    assert declared_heights_widths(tf.constant(mixed)).numpy().tolist() == [[6, 5], [8, 7], [0, 0], [10, 9], [12, 11]]
     assert refuse_oversized_images(tf.constant([b"BM", b"\x89PNG"]), 1).shape == [2]  # truncated headers
 
 
