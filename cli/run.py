@@ -167,7 +167,7 @@ def run_pipeline(config: SnoutConfig):
                                schema_file=schema_file)
     node_ids = [c.id for c in pipeline.components]
     print(f"[snout] {len(class_names)} classes ({', '.join(class_names[:8])}{', ...' if len(class_names) > 8 else ''}); "
-          f"backbone {config.backbone} at {config.image_size}px; weights: {_weights_line(config)}")
+          f"backbone {config.backbone} at {config.model_input_size()}px; weights: {_weights_line(config)}")
     print(f"[snout] pipeline root {os.path.abspath(config.pipeline_root)}; Beam {' '.join(config.beam_pipeline_args())}")
     console = Console.current()
     with console.libraries_speaking(), progress.reporting(node_ids, console.terminal) as report:
@@ -177,9 +177,9 @@ def run_pipeline(config: SnoutConfig):
 
 
 def _weights_line(config: SnoutConfig) -> str:
-    from trainer.base_weights import describe
+    from trainer.base_weights import HUB_MODULE_WEIGHTS, describe
 
-    return describe(config.weights)
+    return describe(HUB_MODULE_WEIGHTS if config.backbone == "hub" else config.weights)
 
 
 def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:

@@ -39,12 +39,12 @@ def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
     """Runs the search; returns (tuner, rows, seconds)."""
     import contract
     from trainer import head_search, keras_compat
-    from trainer.backbones import get_backbone
+    from trainer.backbones import input_scaling
 
     keras = keras_compat.tuning_keras()
     cfg = dict(config.training_config(class_names, ""), tuner_mode=mode)
-    scaling = get_backbone(config.backbone).scaling
-    train, evaluate = (raw_image_dataset(contract.split_files(data_dir, split), config.image_size, scaling,
+    train, evaluate = (raw_image_dataset(contract.split_files(data_dir, split), int(cfg["image_size"]),
+                                         input_scaling(cfg),
                                          config.batch_size)
                        for split in (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT))
     start = time.time()

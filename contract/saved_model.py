@@ -3,13 +3,19 @@
 TF2's `tf.saved_model.save` writes every signature with method_name
 "tensorflow/serving/predict". TF Serving's Classify API only accepts a signature
 whose method_name is "tensorflow/serving/classify", so the exporter rewrites it
-with `mark_classify_signature` right after saving.
+with `mark_classify_signature` right after saving, and then recomputes the
+`fingerprint.pb` TF wrote beside it (it hashes saved_model.pb) with TF's own
+fingerprinting, so fingerprint and graph agree.
 """
 
 from __future__ import annotations
 
 import os
 from typing import Dict
+
+# TF Serving replays these requests when it loads a version (a TFRecord of PredictionLog).
+WARMUP_REQUESTS_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+FINGERPRINT_FILE = "fingerprint.pb"
 
 from contract import (CLASSIFY_INPUT as CLASSIFY_INPUTS, CLASSIFY_METHOD_NAME, CLASSIFY_OUTPUT_CLASSES,
                       CLASSIFY_OUTPUT_SCORES, SERVE_TAG)
@@ -98,4 +104,15 @@ def mark_classify_signature(saved_model_dir: str, signature_name: str = "classif
         with gfile.GFile(tmp, "wb") as f:
             f.write(proto.SerializeToString())
         gfile.rename(tmp, path, overwrite=True)
+        refresh_fingerprint(saved_model_dir)
     return changed
+
+
+def refresh_fingerprint(saved_model_dir: str) -> None:
+    """Recomputes fingerprint.pb from the current saved_model.pb (only where TF wrote one)."""
+    if not _gfile().exists(os.path.join(saved_model_dir, FINGERPRINT_FILE)):
+        return
+    # TF's own writer (tf.saved_model.save calls it); there is no public API for a rewrite.
+    from tensorflow.python.saved_model import fingerprinting_utils
+
+    fingerprinting_utils.write_fingerprint(saved_model_dir)

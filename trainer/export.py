@@ -4,7 +4,12 @@
   serving_tf_example  examples: string[None] serialized tf.Example (what TFMA feeds)
   classification      inputs: string[None] tf.Example -> classes, scores (Classify API)
 
-All three run the same TFT graph through one TransformFeaturesLayer.
+All three run the same TFT graph through one TransformFeaturesLayer, and:
+- compute in float32 whatever the training policy (mixed_float16 on GPU): a mixed-precision
+  network is exported as a float32 copy with the same weights;
+- refuse, before decoding, an image whose header declares more than `max_image_pixels`
+  pixels (trainer/image_guard.py), so real TF Serving is protected too;
+- ship TF Serving warm-up requests (assets.extra/tf_serving_warmup_requests, trainer/warmup.py).
 """
 
 import json
@@ -15,6 +20,8 @@ import tensorflow as tf
 
 from contract.saved_model import mark_classify_signature
 import contract
+from trainer.image_guard import DEFAULT_MAX_PIXELS, refuse_oversized_images
+from trainer.warmup import write_warmup_requests
 
 
 class _ServingModule(tf.Module):
@@ -33,15 +40,54 @@ class _ServingModule(tf.Module):
         self._call_network = lambda x: model(x, training=False)  # a lambda is not tracked
 
 
+def _nested_layers(model):
+    return [layer for layer in model.submodules if hasattr(layer, "dtype_policy")]
+
+
+def _float32_config(config):
+    """The Keras config with every mixed-precision dtype policy replaced by float32."""
+    if isinstance(config, dict):
+        if config.get("class_name") in ("Policy", "DTypePolicy") and str(
+                config.get("config", {}).get("name", "")).startswith("mixed"):
+            return "float32"
+        return {key: _float32_config(value) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_float32_config(value) for value in config]
+    return config
+
+
+def float32_network(model):
+    """`model` if it computes in float32; else a float32 copy with the same weights.
+
+    Under mixed_float16 (GPU training) layers compute in float16; the exported graph would
+    carry that half-precision arithmetic to CPU serving (slow there, and less exact).
+    """
+    if all(layer.dtype_policy.compute_dtype == "float32" for layer in _nested_layers(model)):
+        return model
+    from trainer import keras_compat
+
+    keras = keras_compat.training_keras()
+    custom_objects = {type(layer).__name__: type(layer) for layer in _nested_layers(model)}
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        copy = model.__class__.from_config(_float32_config(model.get_config()), custom_objects=custom_objects)
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def export_serving_model(model, tf_transform_output, class_names: List[str], export_dir: str,
-                         provenance: dict) -> None:
+                         provenance: dict, max_image_pixels: int = DEFAULT_MAX_PIXELS) -> None:
     class_table = tf.constant(list(class_names))
-    module = _ServingModule(model, tf_transform_output.transform_features_layer())
+    module = _ServingModule(float32_network(model), tf_transform_output.transform_features_layer())
     # The raw schema (SchemaGen, infer_feature_shape) gives `image` shape [1] or [].
     image_spec = tf_transform_output.raw_feature_spec()[contract.IMAGE_KEY]
     image_rank_one = list(image_spec.shape) == [1]
 
     def raw_image_features(image_bytes):
+        image_bytes = refuse_oversized_images(image_bytes, max_image_pixels)
         return {contract.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1]) if image_rank_one else image_bytes}
 
     def predict_from_raw(raw_features):
@@ -81,8 +127,9 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
     tf.saved_model.save(module, export_dir, signatures=signatures)
     mark_classify_signature(export_dir, contract.SIGNATURE_CLASSIFY)  # TF Serving's Classify API needs it
     # assets.extra is copied by TF Serving tooling but never loaded as part of the graph.
+    write_warmup_requests(export_dir)
     extra = os.path.join(export_dir, "assets.extra")
-    tf.io.gfile.makedirs(extra)
+    provenance = dict(provenance, max_image_pixels=int(max_image_pixels))
     with tf.io.gfile.GFile(os.path.join(extra, "labels.txt"), "w") as f:
         f.write("".join(n + "\n" for n in class_names))
     with tf.io.gfile.GFile(os.path.join(extra, "snout_model.json"), "w") as f:

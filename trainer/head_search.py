@@ -35,7 +35,7 @@ def pooled_features(keras, datasets, cfg) -> List[Tuple[np.ndarray, np.ndarray]]
 
     import tensorflow as tf
 
-    base = build_base(keras, cfg["backbone"], int(cfg["image_size"]), cfg["weights"])
+    base = build_base(keras, cfg["backbone"], int(cfg["image_size"]), cfg["weights"], cfg.get("hub_handle", ""))
     pooled = keras.Sequential([base, keras.layers.GlobalAveragePooling2D()])
     # Compiled once (one retrace for a short last batch): ~2x faster than eager calls.
     embed = tf.function(lambda images: pooled(images, training=False), reduce_retracing=True)
@@ -60,7 +60,8 @@ def make_tuner(keras, cfg, directory: str, project: str, feature_dim: int = 0):
         if feature_dim:
             return build_head_on_features(keras, feature_dim, num_classes, head)
         model, _ = build_classifier(keras, num_classes=num_classes, image_size=int(cfg["image_size"]),
-                                    backbone=cfg["backbone"], weights=cfg["weights"], head=head)
+                                    backbone=cfg["backbone"], weights=cfg["weights"], head=head,
+                                    hub_handle=cfg.get("hub_handle", ""))
         return model
 
     algorithm = cfg.get("tuner_algorithm", "random")

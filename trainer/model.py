@@ -7,8 +7,8 @@ calls them with Keras 3, the Trainer with tf_keras, and both get the same networ
 from dataclasses import asdict, dataclass
 from typing import Any, Dict
 
-from trainer import base_weights
-from trainer.backbones import build_small_cnn, get_backbone
+from trainer import base_weights, hub_backbone
+from trainer.backbones import HUB, build_small_cnn, get_backbone
 from contract import TRANSFORMED_IMAGE_KEY
 
 
@@ -26,8 +26,10 @@ class HeadParams:
         return cls(**{k: type(getattr(cls(), k))(values[k]) for k in asdict(cls()) if k in values})
 
 
-def build_base(keras, backbone: str, image_size: int, weights: str):
+def build_base(keras, backbone: str, image_size: int, weights: str, hub_handle: str = ""):
     spec = get_backbone(backbone)
+    if spec.name == HUB:
+        return hub_backbone.build_base(keras, hub_handle, image_size)
     if spec.application is None:
         return build_small_cnn(keras, image_size)
     return base_weights.build_base(keras, spec, image_size, weights)
@@ -44,7 +46,7 @@ def add_head(keras, features, num_classes: int, head: HeadParams):
 
 
 def build_classifier(keras, *, num_classes: int, image_size: int, backbone: str, weights: str,
-                     head: HeadParams, base=None):
+                     head: HeadParams, base=None, hub_handle: str = ""):
     """Returns (classifier, base): image_xf -> base -> GlobalAveragePooling -> head.
 
     A pretrained base is frozen and always called with training=False, so its BatchNorm
@@ -54,7 +56,7 @@ def build_classifier(keras, *, num_classes: int, image_size: int, backbone: str,
         raise ValueError(f"need at least 2 classes, got {num_classes}")
     spec = get_backbone(backbone)
     if base is None:
-        base = build_base(keras, backbone, image_size, weights)
+        base = build_base(keras, backbone, image_size, weights, hub_handle)
     base.trainable = not spec.pretrained
     inputs = keras.Input(shape=(image_size, image_size, 3), name=TRANSFORMED_IMAGE_KEY)
     x = base(inputs, training=False) if spec.pretrained else base(inputs)

@@ -14,10 +14,11 @@ import tensorflow_transform as tft
 
 from trainer import base_weights, head_search
 from trainer.augmentation import augmentation_layers
-from trainer.backbones import get_backbone
+from trainer.backbones import get_backbone, input_scaling
 from trainer.datasets import transformed_dataset
 from trainer.devices import training_strategy
 from trainer.export import export_serving_model
+from trainer.image_guard import DEFAULT_MAX_PIXELS
 from trainer.model import HeadParams, build_classifier, compile_classifier, with_augmentation
 from trainer.progress import epoch_progress
 from trainer.preprocessing import preprocessing_fn  # noqa: F401  (Transform looks it up here)
@@ -69,8 +70,9 @@ def run_fn(fn_args):
     backbone = get_backbone(cfg["backbone"])
     with strategy.scope():
         classifier, base = build_classifier(keras, num_classes=len(class_names), image_size=int(cfg["image_size"]),
-                                            backbone=cfg["backbone"], weights=cfg["weights"], head=head)
-        augmenter = augmentation_layers(keras, backbone.scaling, float(cfg.get("augment_strength", 0)),
+                                            backbone=cfg["backbone"], weights=cfg["weights"], head=head,
+                                            hub_handle=cfg.get("hub_handle", ""))
+        augmenter = augmentation_layers(keras, input_scaling(cfg), float(cfg.get("augment_strength", 0)),
                                         seed=int(cfg.get("seed", 7)))
         model = with_augmentation(keras, classifier, augmenter)
         if augmenter is not None:
@@ -84,6 +86,8 @@ def run_fn(fn_args):
         "weights_description": base_weights.describe(cfg["weights"]), "class_names": class_names,
         "head": head.__dict__, "dataset": cfg.get("dataset_description", ""),
         "phase2_kept": history.get("phase2_kept"), "augment_strength": cfg.get("augment_strength", 0),
+        "hub_handle": cfg.get("hub_handle"),
     }
     # The bare classifier: augmentation never reaches the serving graph.
-    export_serving_model(classifier, tf_transform_output, class_names, fn_args.serving_model_dir, provenance)
+    export_serving_model(classifier, tf_transform_output, class_names, fn_args.serving_model_dir, provenance,
+                         max_image_pixels=int(cfg.get("max_image_pixels", DEFAULT_MAX_PIXELS)))
