@@ -41,7 +41,7 @@ def read_bytes(path: str) -> bytes:
 def serialize_example(encoded_image: bytes, label_index: int) -> bytes:
     from contract import make_example
 
-    return make_example(encoded_image, label_index).SerializeToString()
+    return make_example(encoded_image, label_index).SerializeToString(deterministic=True)  # map order fixed
 
 
 def process_file(
