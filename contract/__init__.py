@@ -67,6 +67,17 @@ def record_compression(path: str) -> str:
     return "GZIP" if path.endswith(".gz") else ""
 
 
+def record_dataset(files: Sequence[str]):
+    """tf.data.Dataset of the serialized records of `files` in order, each read with its own compression."""
+    import tensorflow as tf
+
+    names = tf.constant(list(files), dtype=tf.string)
+    compressions = tf.constant([record_compression(f) for f in files], dtype=tf.string)
+    return tf.data.Dataset.from_tensor_slices((names, compressions)).flat_map(
+        lambda name, compression: tf.data.TFRecordDataset(name, compression_type=compression)
+    )
+
+
 def make_example(encoded_image: bytes, label: int):
     """Builds the tf.train.Example for one image (import of TF kept local)."""
     import tensorflow as tf

@@ -34,11 +34,11 @@ def read_records(data_dir: str, split_name: str):
         contract.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
         contract.LABEL_KEY: tf.io.FixedLenFeature([], tf.int64),
     }
-    for path in contract.split_files(data_dir, split_name):
-        assert path.endswith(contract.PLAIN_RECORD_SUFFIX)
-        for raw in tf.data.TFRecordDataset(path, compression_type=contract.record_compression(path)):
-            ex = tf.io.parse_single_example(raw, spec)
-            out.append((int(ex[contract.LABEL_KEY]), bytes(ex[contract.IMAGE_KEY].numpy())))
+    files = contract.split_files(data_dir, split_name)
+    assert all(path.endswith(contract.PLAIN_RECORD_SUFFIX) for path in files)  # JPEGs: no gzip
+    for raw in contract.record_dataset(files):
+        ex = tf.io.parse_single_example(raw, spec)
+        out.append((int(ex[contract.LABEL_KEY]), bytes(ex[contract.IMAGE_KEY].numpy())))
     return out
 
 
