@@ -131,18 +131,22 @@ def read_vocabulary(data_dir: str) -> List[str]:
             "(make one with `snout ingest`)"
         )
     with open(path, encoding="utf-8", newline="") as f:  # newline="": keep a "\r" as the error it is
-        text = f.read()
+        return parse_vocabulary(f.read(), path)
+
+
+def parse_vocabulary(text: str, source: str = VOCABULARY_FILE) -> List[str]:
+    """labels.txt's text -> class names; ValueError naming `source` and the line for anything unexpected."""
     names = text.split("\n")
     if names and names[-1] == "":
         names.pop()  # the final newline
     for line_no, name in enumerate(names, start=1):
         problem = class_name_problem(name)
         if problem:
-            raise ValueError(f"{path} line {line_no} ({name!r}) is {problem}; one class name per line")
+            raise ValueError(f"{source} line {line_no} ({name!r}) is {problem}; one class name per line")
     if len(set(names)) != len(names):
-        raise ValueError(f"{path} lists a class name twice")
+        raise ValueError(f"{source} lists a class name twice")
     if len(names) < 2:
-        raise ValueError(f"{path} lists {len(names)} class(es); a classifier needs at least 2")
+        raise ValueError(f"{source} lists {len(names)} class(es); a classifier needs at least 2")
     return names
 
 
