@@ -133,9 +133,8 @@ def run(
         with beam.Pipeline(options=options) as p:
             _ = (
                 p
+                # Create reshuffles its elements (reshuffle=True), so decoding spreads over all workers.
                 | "ListedFiles" >> beam.Create([(i.rel_id, i.path, i.label) for i in items])
-                # Break fusion with Create so reading/decoding spreads over all workers.
-                | "Spread" >> beam.Reshuffle()
                 | "CheckImages" >> beam.ParDo(_CheckAndSpill(spill_dir, label_index, settings, token))
             )
     finally:
