@@ -14,6 +14,9 @@ The server runs as a separate process (`python -m cli serve`, like TF Serving
 would); in-process and gRPC measurements alternate in blocks so that load from
 other processes on the machine hits both alike. Prints p50/p99 for one image and
 images/s for batches of 32, each with the in-process number and the ratio.
+
+With --soak it runs bench/serving_soak.py instead: --clients clients for --seconds seconds
+(bounded; loopback only) of good and bad requests, errors by kind, p50/p99, RSS start/peak/end.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import io
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -90,22 +92,6 @@ def percentile(samples, p):
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def start_server(serving_dir: str):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--serving-dir", serving_dir,
-         "--grpc-port", "0", "--rest-port", "0", "--poll-seconds", "0.5"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.startswith("gRPC on "):
-            return proc, line.split()[2]
-    proc.kill()
-    raise RuntimeError("snout serve did not start")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saved-model-dir", help="SavedModel version dir or model base dir")
@@ -116,11 +102,16 @@ def main() -> int:
     parser.add_argument("--single", type=int, default=300, help="single-image calls per side")
     parser.add_argument("--batches", type=int, default=20, help="batch-32 calls per side")
     parser.add_argument("--block", type=int, default=25, help="calls per alternating block")
+    parser.add_argument("--soak", action="store_true",
+                        help="instead: N clients for M seconds, good and bad requests (bench/serving_soak.py)")
+    parser.add_argument("--clients", type=int, default=8, help="soak: concurrent clients (at most 64)")
+    parser.add_argument("--seconds", type=float, default=60, help="soak: duration (at most 900)")
     args = parser.parse_args()
 
     import tensorflow as tf
 
     from serving.grpc_client import GrpcClient
+    from tests.fixtures.serving import start_server_process, stop_server_process
 
     work = tempfile.mkdtemp(prefix="snout-bench-")
     proc = None
@@ -147,8 +138,12 @@ def main() -> int:
         versions = sorted(int(v) for v in os.listdir(os.path.join(serving_dir, "snout")) if v.isdigit())
         version_dir = os.path.join(serving_dir, "snout", str(versions[-1]))
         image = open(args.image, "rb").read() if args.image else photo_bytes()
+        if args.soak:
+            from bench.serving_soak import run_soak
 
-        proc, address = start_server(serving_dir)
+            return run_soak(serving_dir, image, args.clients, args.seconds)
+
+        proc, address, _ = start_server_process(serving_dir, repo=REPO)
         client = GrpcClient(address, timeout=120, retries=0)
         deadline = time.time() + 120
         while True:  # wait until the version is loaded (the server settles new dirs for 1 s)
@@ -212,13 +207,7 @@ def main() -> int:
         return 0
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
+            stop_server_process(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 

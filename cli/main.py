@@ -12,6 +12,8 @@ from typing import List, Optional
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 import trainer.keras_compat  # noqa: E402,F401
 
+from cli.console import quiet_output  # noqa: E402
+from cli.predict_offline import is_offline  # noqa: E402
 from contract.errors import UserError  # noqa: E402
 
 # Each module has `register(subparsers)`, which adds its sub-commands and sets
@@ -35,7 +37,34 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    for command in QUIET_COMMANDS:
+        subparsers.choices[command].add_argument(
+            "--verbose", action="store_true",
+            help="show TensorFlow/Beam/absl output and warnings here instead of only in the log file")
     return parser
+
+
+def _workspace_logs(args) -> str:
+    """<workspace>/logs; building the config first means a bad flag fails before any log is made."""
+    from cli.run import config_from_args
+
+    return os.path.join(config_from_args(args).workspace, "logs")
+
+
+def _logs_beside(path: str) -> str:
+    """For commands without a workspace: `logs/` beside their output folder."""
+    return os.path.join(os.path.dirname(os.path.abspath(path)), "logs")
+
+
+# Commands whose library output goes to a log file (cli/console.py), and where that file goes.
+QUIET_COMMANDS = {
+    "run": _workspace_logs,
+    "tune": _workspace_logs,
+    "ingest": lambda args: _logs_beside(args.out),
+    "serve": lambda args: _logs_beside(args.serving_dir),
+    # Only offline prediction (a Beam job) is noisy; a server client's output stays as it is.
+    "predict": lambda args: _logs_beside(args.out) if is_offline(args) else None,
+}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -46,7 +75,11 @@ def run_command(parser: argparse.ArgumentParser, argv: Optional[List[str]] = Non
     """Parses argv and runs the chosen sub-command; user errors become one line and exit 2."""
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        log_dir = QUIET_COMMANDS[args.command](args) if args.command in QUIET_COMMANDS else None
+        if log_dir is None:
+            return int(args.func(args) or 0)
+        with quiet_output(args.command, log_dir, args.verbose):
+            return int(args.func(args) or 0)
     except UserError as e:
         print(f"snout {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ from serving.client_common import (CLASSIFY_SIGNATURE, DEFAULT_MODEL, PREDICT_SI
 from serving.errors import ServerUnreachable, ServingError
 
 from contract.errors import UserError
+from cli.predict_offline import add_arguments as add_offline_arguments, is_offline, predict_offline
 
 
 def _read_files(paths: Sequence[str]) -> Tuple[List[Tuple[str, bytes]], Dict[str, str]]:
@@ -105,6 +106,8 @@ class _Predictor:
 
 
 def predict_command(args) -> int:
+    if is_offline(args):
+        return predict_offline(args)
     if args.top_k < 1 or args.batch_size < 1 or args.timeout <= 0 or args.retries < 0:
         raise UserError("--top-k and --batch-size must be >= 1, --timeout > 0, --retries >= 0")
     if not args.files and not args.info:
@@ -193,13 +196,15 @@ def _predict_files(client, args) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "predict", help="classify photos with a TF Serving model over gRPC or REST",
-        description="Top-k labels for each photo from TF Serving (or `snout serve`).")
+        "predict", help="classify photos with a TF Serving model over gRPC or REST, or offline with a SavedModel",
+        description="Top-k labels for each photo from TF Serving (or `snout serve`); or, with --model naming a "
+                    "SavedModel folder, a CSV of predictions for files and folders, computed offline by a Beam job.")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--server", metavar="HOST:PORT",
                        help="gRPC address (default localhost:8500)")
     where.add_argument("--rest", metavar="URL", help="REST base URL, e.g. http://localhost:8501")
-    p.add_argument("--model", default=DEFAULT_MODEL, help="model name (default snout)")
+    p.add_argument("--model", default=DEFAULT_MODEL,
+                   help="model name on the server (default snout), or a SavedModel folder: offline prediction")
     p.add_argument("--version", type=int, default=None, help="model version (default: latest)")
     p.add_argument("--signature", default=None,
                    help="signature (default serving_default, or classification with --api classify)")
@@ -213,4 +218,5 @@ def register(subparsers) -> None:
     p.add_argument("--info", action="store_true",
                    help="print the model's versions (GetModelStatus) and signatures (GetModelMetadata)")
     p.add_argument("files", nargs="*", metavar="FILE")
+    add_offline_arguments(p)
     p.set_defaults(func=predict_command)

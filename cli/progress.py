@@ -10,10 +10,48 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from tfx.orchestration.portable import launcher as launcher_module
+
+
+# A terminal shows a component's elapsed time redrawn in place every second; a log or a
+# pipe gets a line every ELAPSED_LINE_SECONDS instead, so it never fills with progress.
+REDRAW_SECONDS = 1.0
+ELAPSED_LINE_SECONDS = 30.0
+# These report their own epochs and steps (trainer/progress.py); a ticker would draw over them.
+SELF_REPORTING = ("Trainer", "Tuner")
+
+
+class ElapsedTicker:
+    """While a component runs, shows how long it has been running."""
+
+    def __init__(self, node_id: str, stream):
+        self.node_id, self.stream = node_id, stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+        self.start = time.time()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+    def _tick(self) -> None:
+        interval = REDRAW_SECONDS if self.tty else ELAPSED_LINE_SECONDS
+        while not self._stop.wait(interval):
+            text = f"[snout]     {self.node_id} running, {time.time() - self.start:.0f}s"
+            self.stream.write(f"\r\033[K{text}" if self.tty else text + "\n")
+            self.stream.flush()
 
 
 class ComponentProgress:
@@ -23,6 +61,7 @@ class ComponentProgress:
         self.timings: Dict[str, float] = {}
         self.cached: List[str] = []
         self.ran: List[str] = []
+        self._ticker: Optional[ElapsedTicker] = None
 
     def _print(self, text: str) -> None:
         print(f"[snout] {text}", file=self.stream, flush=True)
@@ -30,11 +69,19 @@ class ComponentProgress:
     def started(self, node_id: str) -> None:
         position = self.node_ids.index(node_id) + 1 if node_id in self.node_ids else "?"
         self._print(f"({position}/{len(self.node_ids)}) {node_id} ...")
+        if node_id not in SELF_REPORTING:
+            self._ticker = ElapsedTicker(node_id, self.stream).__enter__()
 
     def finished(self, node_id: str, seconds: float, cached: bool) -> None:
+        self.stop_ticker()
         self.timings[node_id] = seconds
         (self.cached if cached else self.ran).append(node_id)
         self._print(f"    {node_id} {'cached' if cached else 'ran'} in {seconds:.1f}s")
+
+    def stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.__exit__(None, None, None)
+            self._ticker = None
 
 
 @contextlib.contextmanager
@@ -54,7 +101,10 @@ def reporting(node_ids: List[str], stream=None):
         node_id = self._pipeline_node.node_info.id
         progress.started(node_id)
         start = time.time()
-        info = original_launch(self, *args, **kwargs)
+        try:
+            info = original_launch(self, *args, **kwargs)
+        finally:
+            progress.stop_ticker()
         progress.finished(node_id, time.time() - start, getattr(self, "_snout_cached", False))
         return info
 

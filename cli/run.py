@@ -93,6 +93,7 @@ def run_pipeline(config: SnoutConfig):
     from tfx import v1 as tfx
 
     from cli import progress
+    from cli.console import Console
     from report import results
     from pipeline.dag import create_pipeline
 
@@ -105,7 +106,8 @@ def run_pipeline(config: SnoutConfig):
     print(f"[snout] {len(class_names)} classes ({', '.join(class_names[:8])}{', ...' if len(class_names) > 8 else ''}); "
           f"backbone {config.backbone} at {config.image_size}px; weights: {_weights_line(config)}")
     print(f"[snout] pipeline root {os.path.abspath(config.pipeline_root)}; Beam {' '.join(config.beam_pipeline_args())}")
-    with progress.reporting(node_ids) as report:
+    console = Console.current()
+    with console.libraries_speaking(), progress.reporting(node_ids, console.terminal) as report:
         tfx.orchestration.LocalDagRunner().run(pipeline)
     outcome = results.read_outcome(os.path.abspath(config.metadata_path), config.pipeline_name, class_names)
     return outcome, report

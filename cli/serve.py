@@ -23,6 +23,20 @@ def _labels(values: Sequence[str], model_names: Sequence[str]) -> Dict[str, Dict
     return labels
 
 
+def _limits(args):
+    from serving.limits import RequestLimits
+
+    for flag, value in (("--max-images-per-request", args.max_images_per_request),
+                        ("--max-image-pixels", args.max_image_pixels),
+                        ("--max-request-bytes", args.max_request_bytes),
+                        ("--read-timeout-seconds", args.read_timeout_seconds)):
+        if value <= 0:
+            raise UserError(f"{flag} must be > 0, got {value}")
+    return RequestLimits(max_images=args.max_images_per_request, max_image_pixels=args.max_image_pixels,
+                         max_request_bytes=args.max_request_bytes,
+                         read_timeout_seconds=args.read_timeout_seconds)
+
+
 def serve_command(args) -> int:
     from serving.model_config import list_model_dirs
 
@@ -37,10 +51,11 @@ def serve_command(args) -> int:
         raise UserError("--poll-seconds must be > 0")
     from serving.local_server import LocalServer
 
+    limits = _limits(args)
     server = LocalServer(args.serving_dir, model_names, host=args.host, grpc_port=args.grpc_port,
                          rest_port=args.rest_port, poll_seconds=args.poll_seconds,
                          keep_versions=args.keep_versions,
-                         version_labels=_labels(args.version_label, model_names))
+                         version_labels=_labels(args.version_label, model_names), limits=limits)
     try:
         server.start()
     except OSError as e:
@@ -87,6 +102,23 @@ def register(subparsers) -> None:
                    help="newest versions kept loaded (TF Serving's latest policy; 0 = all)")
     s.add_argument("--version-label", action="append", metavar="LABEL=VERSION",
                    help="version label for the (first) model, e.g. stable=3")
+    defaults = _default_limits()
+    for flag, kind, default, text in (
+            ("--max-images-per-request", int, defaults.max_images,
+             "rows (images or examples) per request; more is INVALID_ARGUMENT"),
+            ("--max-image-pixels", int, defaults.max_image_pixels,
+             "width*height an image header may declare, checked before decoding; more is INVALID_ARGUMENT"),
+            ("--max-request-bytes", int, defaults.max_request_bytes,
+             "gRPC message / REST body size; more is RESOURCE_EXHAUSTED (HTTP 429)"),
+            ("--read-timeout-seconds", float, defaults.read_timeout_seconds,
+             "REST: drop a client that sends nothing for this long")):
+        s.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
     s.set_defaults(func=serve_command)
+
+
+def _default_limits():
+    from serving.limits import RequestLimits
+
+    return RequestLimits()
 
 

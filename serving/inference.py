@@ -6,6 +6,7 @@ get_model_metadata_impl.cc) so clients see the same behaviour locally and in pro
 
 from __future__ import annotations
 
+import ctypes
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -16,6 +17,7 @@ import tensorflow as tf  # noqa: E402
 import contract  # noqa: E402
 from serving import tensors  # noqa: E402
 from serving.errors import ServingError, invalid_argument  # noqa: E402
+from serving.limits import RequestLimits, check_batch, check_examples, chunks  # noqa: E402
 from serving.model_store import LoadedVersion, ModelStore  # noqa: E402
 from contract.saved_model import (CLASSIFY_METHOD_NAME, CLASSIFY_OUTPUT_CLASSES,  # noqa: E402
                                      CLASSIFY_OUTPUT_SCORES)
@@ -57,15 +59,73 @@ def call_function(function, feed: Dict[str, object]) -> Dict[str, tf.Tensor]:
         raise invalid_argument(first_line(str(e))) from None
 
 
+def _check_inputs(model: str, signature_def, inputs: Dict[str, np.ndarray],
+                  input_dtypes: Dict[str, int]) -> None:
+    """Aliases, dtypes and shapes against the signature, with TF Serving's messages."""
+    expected, sent = set(signature_def.inputs), set(inputs)
+    unknown = sorted(sent - expected)
+    if unknown:
+        raise invalid_argument(f"input tensor alias not found in signature: {unknown[0]}. "
+                               f"Inputs expected to be in the set {_set_text(expected)}.")
+    if sent != expected:
+        raise invalid_argument(f"Request inputs do not match required inputs for model `{model}`. "
+                               f"Send extra: {_set_text(sent - expected)}. "
+                               f"Missing but required: {_set_text(expected - sent)}.")
+    for i, alias in enumerate(sorted(expected)):
+        want, got = signature_def.inputs[alias].dtype, input_dtypes.get(alias)
+        if got is not None and got != want:
+            raise invalid_argument(f"Expects arg[{i}] to be {tensors.dtype_name(want)} but "
+                                   f"{tensors.dtype_name(got)} is provided")
+    for alias, value in inputs.items():
+        shape_proto = signature_def.inputs[alias].tensor_shape
+        if shape_proto.unknown_rank:
+            continue
+        want_shape, got_shape = [d.size for d in shape_proto.dim], list(np.shape(value))
+        if len(got_shape) != len(want_shape) or any(w >= 0 and w != g for w, g in zip(want_shape, got_shape)):
+            raise invalid_argument(f"input {alias}: expected shape {want_shape} (-1 = any), got {got_shape}")
+
+
+def _check_output_filter(output_filter: Sequence[str], signature_def) -> None:
+    """As predict_util.cc PreProcessPrediction: unknown or repeated aliases are refused."""
+    seen = set()
+    for alias in output_filter:
+        if alias not in signature_def.outputs:
+            raise invalid_argument(
+                f"output tensor alias not found in signature: {alias} Outputs expected to "
+                f"be in the set {_set_text(signature_def.outputs)}.")
+        if alias in seen:
+            raise invalid_argument(f"duplicate output tensor alias: {alias}")
+        seen.add(alias)
+
+
+def _batch_major(signature_def) -> bool:
+    """Every input and output is [-1, ...]: rows can be split and concatenated."""
+    infos = list(signature_def.inputs.values()) + list(signature_def.outputs.values())
+    return all(not i.tensor_shape.unknown_rank and i.tensor_shape.dim and i.tensor_shape.dim[0].size == -1
+               for i in infos)
+
+
+def release_free_memory() -> None:
+    """glibc keeps freed heap in its arenas, so RSS stays at a burst's peak; malloc_trim
+    returns the free pages (no-op where glibc is absent)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class InferenceService:
-    def __init__(self, store: ModelStore):
+    def __init__(self, store: ModelStore, limits: RequestLimits = RequestLimits()):
         self.store = store
+        self.limits = limits
 
     @staticmethod
     def signature(servable: LoadedVersion, signature_name: str):
+        """FAILED_PRECONDITION for an unknown name, as TF Serving's Predict
+        (predict_util.cc RunPredict: errors::FailedPrecondition "Serving signature key ...")."""
         name = signature_name or DEFAULT_SIGNATURE
         if name not in servable.functions or name not in servable.signature_defs:
-            raise invalid_argument(f'Serving signature key "{name}" not found.')
+            raise ServingError("FAILED_PRECONDITION", f'Serving signature key "{name}" not found.')
         return name, servable.signature_defs[name], servable.functions[name]
 
     # ---- Predict ----
@@ -76,39 +136,9 @@ class InferenceService:
         """inputs: alias -> array. input_dtypes: alias -> DT_* the client declared
         (gRPC TensorProto dtype), checked against the signature like TF Serving."""
         name, signature_def, function = self.signature(servable, signature_name)
-        expected = set(signature_def.inputs)
-        sent = set(inputs)
-        for alias in sorted(sent):
-            if alias not in expected:
-                raise invalid_argument(
-                    f"input tensor alias not found in signature: {alias}. "
-                    f"Inputs expected to be in the set {_set_text(expected)}.")
-        if sent != expected:
-            raise invalid_argument(
-                f"Request inputs do not match required inputs for model `{servable.name}`. "
-                f"Send extra: {_set_text(sent - expected)}. "
-                f"Missing but required: {_set_text(expected - sent)}.")
-        for i, alias in enumerate(sorted(expected)):
-            want = signature_def.inputs[alias].dtype
-            got = (input_dtypes or {}).get(alias)
-            if got is not None and got != want:
-                raise invalid_argument(f"Expects arg[{i}] to be {tensors.dtype_name(want)} but "
-                                       f"{tensors.dtype_name(got)} is provided")
-        for alias in output_filter:
-            if alias not in signature_def.outputs:
-                raise invalid_argument(
-                    f"output tensor alias not found in signature: {alias} Outputs expected to "
-                    f"be in the set {_set_text(signature_def.outputs)}.")
-        for alias, value in inputs.items():
-            shape_proto = signature_def.inputs[alias].tensor_shape
-            if shape_proto.unknown_rank:
-                continue
-            want_shape = [d.size for d in shape_proto.dim]
-            got_shape = list(np.shape(value))
-            if len(got_shape) != len(want_shape) or any(
-                    w >= 0 and w != g for w, g in zip(want_shape, got_shape)):
-                raise invalid_argument(f"input {alias}: expected shape {want_shape} (-1 = any), "
-                                       f"got {got_shape}")
+        _check_inputs(servable.name, signature_def, inputs, input_dtypes or {})
+        _check_output_filter(output_filter, signature_def)
+        pixels = check_batch(self.limits, inputs)  # before anything is decoded
         feed = {}
         for alias, value in inputs.items():
             want = signature_def.inputs[alias].dtype
@@ -116,9 +146,31 @@ class InferenceService:
                 feed[alias] = tf.convert_to_tensor(value, dtype=tf.dtypes.as_dtype(want))
             except (TypeError, ValueError) as e:
                 raise invalid_argument(f"input {alias}: {first_line(str(e))}") from None
-        outputs = call_function(function, feed)
         wanted = list(output_filter) or list(signature_def.outputs)
-        return name, {alias: outputs[alias].numpy() for alias in wanted if alias in outputs}
+        return name, self._run_chunked(function, feed, signature_def, pixels, wanted)
+
+    def _run_chunked(self, function, feed, signature_def, pixels, wanted) -> Dict[str, np.ndarray]:
+        """Run the signature on bounded chunks of the batch and concatenate the rows, so a
+        request's peak memory is one chunk's; then hand freed heap back to the OS.
+        A signature whose inputs or outputs are not batch-major [-1, ...] runs whole."""
+        parts = list(chunks(self.limits, pixels)) if _batch_major(signature_def) else []
+        if len(parts) <= 1:
+            outputs = call_function(function, feed)
+            result = {alias: outputs[alias].numpy() for alias in wanted if alias in outputs}
+            if sum(pixels) > self.limits.chunk_pixels:
+                del outputs
+                release_free_memory()
+            return result
+        pieces: Dict[str, list] = {alias: [] for alias in wanted}
+        for part in parts:
+            outputs = call_function(function, {alias: value[part] for alias, value in feed.items()})
+            for alias in wanted:
+                if alias in outputs:
+                    pieces[alias].append(outputs[alias].numpy())
+            del outputs
+        result = {alias: np.concatenate(values) for alias, values in pieces.items() if values}
+        release_free_memory()
+        return result
 
     # ---- Classify ----
 
@@ -134,16 +186,16 @@ class InferenceService:
             raise invalid_argument("Classification signature must contain 1 input")
         if not serialized_examples:
             raise invalid_argument("Input is empty.")
-        alias = next(iter(signature_def.inputs))
-        outputs = call_function(function, {alias: tf.constant(serialized_examples, dtype=tf.string)})
-        classes = outputs.get(CLASSIFY_OUTPUT_CLASSES)
-        scores = outputs.get(CLASSIFY_OUTPUT_SCORES)
-        if classes is None and scores is None:
+        if not set(signature_def.outputs) & {CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES}:
             raise ServingError("FAILED_PRECONDITION",
                                f"Expected classification signature outputs {CLASSIFY_OUTPUT_CLASSES} "
                                f"and/or {CLASSIFY_OUTPUT_SCORES}")
-        classes = classes.numpy() if classes is not None else None
-        scores = scores.numpy() if scores is not None else None
+        alias = next(iter(signature_def.inputs))
+        pixels = check_examples(self.limits, serialized_examples)
+        outputs = self._run_chunked(function, {alias: tf.constant(serialized_examples, dtype=tf.string)},
+                                    signature_def, pixels, [CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES])
+        classes = outputs.get(CLASSIFY_OUTPUT_CLASSES)
+        scores = outputs.get(CLASSIFY_OUTPUT_SCORES)
         n = len(serialized_examples)
         for label, value in (("classes", classes), ("scores", scores)):
             if value is not None and (value.ndim != 2 or value.shape[0] != n):

@@ -10,6 +10,7 @@ import sys
 from typing import Dict, Optional, Sequence
 
 from serving.grpc_server import GrpcServer
+from serving.limits import RequestLimits
 from serving.model_store import ModelStore
 from serving.rest_server import RestServer
 
@@ -23,7 +24,8 @@ class LocalServer:
                  rest_port: Optional[int] = 8501, poll_seconds: float = 2.0,
                  keep_versions: int = 1, settle_seconds: float = 1.0,
                  version_labels: Optional[Dict[str, Dict[str, int]]] = None,
-                 grpc_workers: int = 8, quiet: bool = False):
+                 grpc_workers: int = 8, quiet: bool = False,
+                 limits: RequestLimits = RequestLimits()):
         log = (lambda msg: None) if quiet else \
             (lambda msg: print(f"snout serve: {msg}", file=sys.stderr, flush=True))
         self.store = ModelStore(serving_dir, model_names, keep_versions=keep_versions,
@@ -32,6 +34,7 @@ class LocalServer:
         self.host = host
         self._grpc_port, self._rest_port = grpc_port, rest_port
         self._grpc_workers = grpc_workers
+        self.limits = limits
         self._log = log
         self.grpc: Optional[GrpcServer] = None
         self.rest: Optional[RestServer] = None
@@ -41,9 +44,11 @@ class LocalServer:
         try:
             if self._grpc_port is not None:
                 self.grpc = GrpcServer(self.store, self.host, self._grpc_port,
-                                       max_workers=self._grpc_workers, log=self._log).start()
+                                       max_workers=self._grpc_workers, log=self._log,
+                                       limits=self.limits).start()
             if self._rest_port is not None:
-                self.rest = RestServer(self.store, self.host, self._rest_port, log=self._log).start()
+                self.rest = RestServer(self.store, self.host, self._rest_port, log=self._log,
+                                       limits=self.limits).start()
         except Exception:
             self.stop()
             raise

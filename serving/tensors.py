@@ -1,5 +1,5 @@
-"""TensorProto <-> numpy without TensorFlow (client side), and the TF-based
-conversion the servers use (tf.make_tensor_proto / tf.make_ndarray)."""
+"""TensorProto <-> numpy without TensorFlow: read by the clients and the servers,
+written by the servers as TF Serving writes Predict outputs (repeated *_val fields)."""
 
 from __future__ import annotations
 
@@ -84,18 +84,31 @@ def to_numpy(proto) -> np.ndarray:
     return padded.reshape(shape)
 
 
-# ---- server side (imports TensorFlow) ----
+def fill_proto_fields(proto, array: np.ndarray):
+    """Fill a TensorProto from an array in its repeated *_val field, not tensor_content.
 
-def tf_to_numpy(proto) -> np.ndarray:
-    import tensorflow as tf
+    TF Serving's Predict answers with Tensor::AsProtoField by default
+    (predict_util.cc, PredictResponseTensorSerializationOption::kAsProtoField), so
+    clients that read `.float_val` / `.int64_val` / `.string_val` see the values."""
+    dtype = _dtype_enum(array)
+    proto.dtype = dtype
+    for size in array.shape:
+        proto.tensor_shape.dim.add().size = int(size)
+    flat = array.reshape(-1)
+    field = _DTYPES[dtype][2]
+    if dtype == DT_HALF:  # half_val holds the raw 16-bit patterns
+        getattr(proto, field).extend(flat.view(np.uint16).tolist())
+    elif dtype == DT_STRING:
+        getattr(proto, field).extend(v if isinstance(v, bytes) else str(v).encode("utf-8") for v in flat)
+    else:
+        getattr(proto, field).extend(flat.tolist())
+    return proto
 
-    return tf.make_ndarray(proto)
 
-
-def tf_to_proto(value):
-    """numpy array / EagerTensor -> the real tensorflow.TensorProto."""
-    import tensorflow as tf
-
-    if hasattr(value, "numpy"):
-        value = value.numpy()
-    return tf.make_tensor_proto(value)
+def _dtype_enum(array: np.ndarray) -> int:
+    if array.dtype == object or array.dtype.kind in "SU":
+        return DT_STRING
+    for dtype, (_, np_dtype, _) in _DTYPES.items():
+        if dtype != DT_STRING and array.dtype == np.dtype(np_dtype):
+            return dtype
+    raise ValueError(f"unsupported output dtype {array.dtype}")

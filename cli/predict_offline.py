@@ -1,0 +1,92 @@
+"""`snout predict --model DIR`: classify files or folders with a SavedModel, no server (serving/batch_predict.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from typing import List, Optional
+
+from contract.errors import UserError
+from pipeline import beam_profiles
+
+# Profile parameters settable as --beam-<name> (those of every profile in pipeline/beam_profiles.py).
+BEAM_PARAMETERS = sorted({name for p in beam_profiles.PROFILES.values() for name in (*p.required, *p.optional)})
+
+
+def saved_model_dir(path: str) -> Optional[str]:
+    """`path` if it is a SavedModel, the newest `<path>/<version>/` if it is a TF Serving model base, else None."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    versions = [int(v) for v in os.listdir(path) if v.isdigit()] if os.path.isdir(path) else []
+    for version in sorted(versions, reverse=True):
+        candidate = os.path.join(path, str(version))
+        if os.path.isfile(os.path.join(candidate, "saved_model.pb")):
+            return candidate
+    return None
+
+
+def add_arguments(parser) -> None:
+    o = parser.add_argument_group("offline, with --model DIR (a SavedModel or <serving_dir>/<model>): a Beam job")
+    o.add_argument("--input-dir", action="append", default=[], metavar="DIR",
+                   help="folder of images to classify, read recursively (repeatable; FILEs may be given too)")
+    o.add_argument("--out", default="predictions.csv", help="CSV to write (default predictions.csv)")
+    o.add_argument("--format", choices=("snout", "kaggle"), default="snout",
+                   help="snout: id,label,confidence,<one column per class>; kaggle: id,<one column per class>")
+    o.add_argument("--beam-profile", default="local", choices=beam_profiles.profile_names(),
+                   help="where the Beam job runs (pipeline/beam_profiles.py); local = DirectRunner")
+    for name in BEAM_PARAMETERS:
+        o.add_argument("--beam-" + name.replace("_", "-"), dest="beam_" + name, help=f"Beam profile parameter {name}")
+    o.add_argument("--beam-arg", action="append", default=[], metavar="--NAME=VALUE",
+                   help="an extra raw Beam pipeline arg (repeatable)")
+
+
+def is_offline(args) -> bool:
+    return not (args.server or args.rest) and saved_model_dir(args.model) is not None
+
+
+def _beam_args(args) -> List[str]:
+    params = {name: getattr(args, "beam_" + name) for name in BEAM_PARAMETERS}
+    if args.beam_profile == "local" and not params.get("mode"):
+        # TensorFlow already spreads one model call over every core; worker processes would
+        # each load TF and the model and fight for the same cores (bench_batch_predict.py).
+        params["mode"] = "in_memory"
+    return beam_profiles.beam_args(args.beam_profile, extra_args=args.beam_arg, **params)
+
+
+def predict_offline(args) -> int:
+    from serving import batch_predict
+
+    model_dir = saved_model_dir(args.model)
+    if args.batch_size < 1:
+        raise UserError("--batch-size must be >= 1")
+    try:
+        class_names = batch_predict.model_class_names(model_dir)
+    except (FileNotFoundError, ValueError) as e:
+        raise UserError(f"--model {model_dir}: no class names beside the model ({e})") from None
+    inputs, skipped = batch_predict.list_inputs([*args.input_dir, *args.files])
+    if not inputs and not skipped:
+        raise UserError("give images to classify: --input-dir DIR and/or FILEs")
+    beam_args = _beam_args(args)
+    out = os.path.abspath(args.out)
+    print(f"[snout] classifying {len(inputs)} files with {model_dir} ({len(class_names)} classes), "
+          f"Beam {' '.join(beam_args)}")
+    work_dir = tempfile.mkdtemp(prefix=".snout-predict-", dir=os.path.dirname(out))
+    start = time.time()
+    try:
+        pattern = batch_predict.run(model_dir, [path for _, path in inputs], beam_args, work_dir, args.batch_size)
+        by_path, refused = batch_predict.read_results(pattern)
+        skipped += refused
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    seconds = time.time() - start
+    predictions = {file_id: by_path[path] for file_id, path in inputs if path in by_path}
+    rows = batch_predict.write_csv(out, predictions, class_names, args.format)
+    print(f"[snout] {rows} images -> {out} ({args.format} format) in {seconds:.1f}s, {rows / seconds:.1f} img/s")
+    if skipped:
+        listing = os.path.splitext(out)[0] + "-skipped.tsv"
+        with open(listing, "w") as f:
+            f.write("".join(f"{path}\t{reason}\n" for path, reason in sorted(skipped)))
+        print(f"[snout] {len(skipped)} files skipped (not readable images), listed in {listing}")
+    return 1 if skipped else 0
