@@ -67,12 +67,21 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def log_dir(args: argparse.Namespace) -> str:
+    """`logs/` beside --out, once --out is known to be usable (so a bad one fails before any log is made)."""
+    from ingest.output import check_location
+
+    out = check_location(args.out, args.source or args.image_dir)
+    return os.path.join(os.path.dirname(out), "logs")
+
+
 def run(args: argparse.Namespace) -> int:
+    from cli.console import SNOUT_PREFIX
     from ingest.api import ingest
     from ingest.summary import format_console
 
     if args.eval_ratio is not None:
-        print("snout ingest: --eval-ratio is deprecated: it sets --validation-ratio "
+        print(f"{SNOUT_PREFIX} --eval-ratio is deprecated: it sets --validation-ratio "
               "(the eval split is now called validation)", file=sys.stderr)
         args.validation_ratio = args.eval_ratio
     beam_args = []

@@ -33,13 +33,14 @@ def _nearest_existing(path: str) -> str:
     return path
 
 
-def check_location(out_dir: str, input_root: str) -> str:
+def check_location(out_dir: str, input_root: Optional[str]) -> str:
     """One-line errors for an --out that cannot work; returns its absolute path."""
     if not out_dir:
         raise UserError("no output folder given (--out)")
     out = os.path.abspath(out_dir)
-    real_out, real_in = os.path.realpath(out), os.path.realpath(input_root)
-    if real_out == real_in or real_out.startswith(real_in + os.sep):
+    real_out = os.path.realpath(out)
+    real_in = os.path.realpath(input_root) if input_root else None
+    if real_in and (real_out == real_in or real_out.startswith(real_in + os.sep)):
         raise UserError(f"--out {out_dir} is inside the input folder {input_root}; put it elsewhere")
     if os.path.dirname(out) == out:
         raise UserError(f"--out {out_dir} is a filesystem root; name a folder below it")

@@ -272,7 +272,8 @@ def test_eval_ratio_is_a_deprecated_alias(tmp_path, capsys):
     out = str(tmp_path / "out")
     assert main(["ingest", str(tmp_path / "train"), "--out", out, "--filename-pattern", r"^(?P<label>cat|dog)\.",
                  "--eval-ratio", "0.25", "--no-progress"]) == 0
-    assert "--eval-ratio is deprecated" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "--eval-ratio is deprecated" in captured.out + captured.err
     assert contract.read_summary(out)["split"]["ratios"]["validation"] == 0.25
 
 
