@@ -4,8 +4,10 @@
 
 Without --source it makes N photo-like 500x375 JPEGs (the Cats-vs-Dogs median size) in two
 class folders under a temporary directory. The bare loop is PIL open + full decode of every
-file (what ingest must do at least once per file); ingest adds checks, re-encoding where
-needed, Example serialisation, gzip TFRecord writing and Beam's overhead.
+file (what ingest must do at least once per file), timed before and after ingest (mean,
+to even out other load on the machine); ingest adds checks, hashing, re-encoding where
+needed, Example serialisation, duplicate removal, the split, record writing and Beam's
+overhead, on all cores (the bare loop uses one).
 """
 
 from __future__ import annotations
@@ -96,10 +98,14 @@ def main() -> int:
                          max_side=args.max_side, beam_args=args.beam_arg)
         ingest_s = time.perf_counter() - t
 
+        t = time.perf_counter()
+        bare_decode(files)
+        bare_s = (bare_s + time.perf_counter() - t) / 2
+
     bare_rate, ingest_rate = len(files) / bare_s, len(files) / ingest_s
     print(f"files: {len(files)} ({total_mb:.1f} MB), decodable: {decoded}, "
           f"written by ingest: {summary['totals']['all']}, skipped: {summary['skipped_total']}")
-    print(f"bare decode loop (PIL open+load): {bare_rate:8.1f} images/s  ({bare_s:.2f}s)")
+    print(f"bare decode loop (PIL open+load, 1 core): {bare_rate:8.1f} images/s  ({bare_s:.2f}s, mean of 2)")
     print(f"snout ingest (Beam {' '.join(args.beam_arg) or 'DirectRunner'}): "
           f"{ingest_rate:8.1f} images/s  ({ingest_s:.2f}s, incl. pipeline start-up)")
     print(f"ratio ingest/bare: {ingest_rate / bare_rate:.2f}   "

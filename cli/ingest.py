@@ -9,6 +9,7 @@ import sys
 
 from ingest.image_check import DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS
 from ingest.layouts import DEFAULT_FILENAME_PATTERN, LAYOUTS
+from ingest.split import DEFAULT_TEST_RATIO, DEFAULT_VALIDATION_RATIO
 
 EXAMPLES = """\
 layouts:
@@ -23,8 +24,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "ingest",
         help="convert labelled photos into the image TFRecords `snout run --data` reads",
-        description="Validate, normalise and split a photo collection into sharded gzip "
-        "TFRecords (train/eval[/test]) plus labels.txt and summary.json, with Apache Beam.",
+        description="Validate, normalise, de-duplicate and split a photo collection into sharded "
+        "TFRecords (train/validation/test) plus labels.txt and summary.json, with Apache Beam.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -51,11 +52,14 @@ def register(subparsers) -> None:
     g.add_argument("--jpeg-quality", type=int, default=DEFAULT_JPEG_QUALITY,
                    help=f"quality of re-encoded JPEGs (default: {DEFAULT_JPEG_QUALITY})")
     g = p.add_argument_group("split and output")
-    g.add_argument("--eval-ratio", type=float, default=0.2, help="default: 0.2")
-    g.add_argument("--test-ratio", type=float, default=0.0, help="default: 0 (no test split)")
+    g.add_argument("--validation-ratio", type=float, default=DEFAULT_VALIDATION_RATIO,
+                   help=f"share of each class for validation (default: {DEFAULT_VALIDATION_RATIO})")
+    g.add_argument("--test-ratio", type=float, default=DEFAULT_TEST_RATIO,
+                   help=f"share of each class for test (default: {DEFAULT_TEST_RATIO})")
+    g.add_argument("--eval-ratio", type=float, help="deprecated name of --validation-ratio")
     g.add_argument("--shard-mb", type=float, default=128.0, help="target shard size (default: 128)")
     g.add_argument("--overwrite", action="store_true",
-                   help="replace a dataset in --out even if its classes differ")
+                   help="replace the dataset in --out even if its classes differ")
     g.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
                    help="Beam pipeline option, repeatable, e.g. --beam-arg=--runner=DataflowRunner "
                    "(default runner: DirectRunner)")
@@ -63,10 +67,23 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def log_dir(args: argparse.Namespace) -> str:
+    """`logs/` beside --out, once --out is known to be usable (so a bad one fails before any log is made)."""
+    from ingest.output import check_location
+
+    out = check_location(args.out, args.source or args.image_dir)
+    return os.path.join(os.path.dirname(out), "logs")
+
+
 def run(args: argparse.Namespace) -> int:
+    from cli.console import SNOUT_PREFIX
     from ingest.api import ingest
     from ingest.summary import format_console
 
+    if args.eval_ratio is not None:
+        print(f"{SNOUT_PREFIX} --eval-ratio is deprecated: it sets --validation-ratio "
+              "(the eval split is now called validation)", file=sys.stderr)
+        args.validation_ratio = args.eval_ratio
     beam_args = []
     for arg in args.beam_arg:  # allow --beam-arg "--a=1 --b=2" as well as repeats
         beam_args.extend(shlex.split(arg))
@@ -81,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         image_ext=args.image_ext,
         filename_pattern=args.filename_pattern,
         extensions=[e.strip() for e in args.extensions.split(",") if e.strip()] if args.extensions else None,
-        eval_ratio=args.eval_ratio,
+        validation_ratio=args.validation_ratio,
         test_ratio=args.test_ratio,
         max_pixels=args.max_pixels,
         max_side=args.max_side,

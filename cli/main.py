@@ -60,7 +60,7 @@ def _logs_beside(path: str) -> str:
 QUIET_COMMANDS = {
     "run": _workspace_logs,
     "tune": _workspace_logs,
-    "ingest": lambda args: _logs_beside(args.out),
+    "ingest": lambda args: importlib.import_module("cli.ingest").log_dir(args),  # checks --out first
     "serve": lambda args: _logs_beside(args.serving_dir),
     # Only offline prediction (a Beam job) is noisy; a server client's output stays as it is.
     "predict": lambda args: _logs_beside(args.out) if is_offline(args) else None,

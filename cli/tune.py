@@ -31,7 +31,7 @@ def raw_image_dataset(files, image_size: int, scaling: str, batch_size: int):
         example = tf.io.parse_single_example(serialized, spec)
         return preprocess_image(example[contract.IMAGE_KEY], image_size, scaling), example[contract.LABEL_KEY]
 
-    return (tf.data.TFRecordDataset(files, compression_type="GZIP")
+    return (contract.record_dataset(files)
             .map(parse, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size))
 
 

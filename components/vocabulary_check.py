@@ -21,8 +21,9 @@ import contract
 
 def read_vocabulary_uri(data_uri: str) -> List[str]:
     """labels.txt of a dataset at any URI tf.io.gfile reads (gs://, s3://, local)."""
-    with fileio.open(f"{data_uri.rstrip('/')}/{contract.VOCABULARY_FILE}", "r") as f:
-        return [line.strip() for line in f.read().splitlines() if line.strip()]
+    path = f"{data_uri.rstrip('/')}/{contract.VOCABULARY_FILE}"
+    with fileio.open(path, "r") as f:
+        return contract.parse_vocabulary(f.read(), path)
 
 
 def vocabulary_mismatch(class_names: List[str], vocabulary: List[str]) -> str:

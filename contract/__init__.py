@@ -14,16 +14,17 @@ line number (from 0) being the class index. A dataset directory looks like
 
   <data_dir>/labels.txt
   <data_dir>/summary.json          (optional: counts, skips, provenance)
-  <data_dir>/train/*.tfrecord.gz
-  <data_dir>/eval/*.tfrecord.gz
-  <data_dir>/test/*.tfrecord.gz    (optional)
+  <data_dir>/train/*.tfrecord[.gz]
+  <data_dir>/validation/*.tfrecord[.gz]   (legacy datasets: eval/)
+  <data_dir>/test/*.tfrecord[.gz]
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import List, Sequence
+import unicodedata
+from typing import List, Optional, Sequence
 
 # Feature keys: raw records, and Transform's output.
 IMAGE_KEY = "image"
@@ -55,9 +56,26 @@ TRAIN_SPLIT = "train"            # fits the model
 VALIDATION_SPLIT = "validation"  # chooses it: early stopping, best epoch, phase-2 keep, tuner objective
 TEST_SPLIT = "test"              # grades it: the only split the Evaluator gates on
 EVAL_SPLIT = "eval"              # datasets made before the three-split layout
-RECORD_SUFFIX = ".tfrecord.gz"   # what snout writes
-RECORD_SUFFIXES = (".tfrecord", ".tfrecord.gz")  # what snout reads (TFRecord readers detect gzip by suffix)
+RECORD_SUFFIX = ".tfrecord.gz"   # gzip records (the generated sample set)
+PLAIN_RECORD_SUFFIX = ".tfrecord"  # uncompressed records: what `snout ingest` writes (JPEG bytes don't compress)
+RECORD_SUFFIXES = (PLAIN_RECORD_SUFFIX, RECORD_SUFFIX)  # what snout reads
 RECORD_PATTERN = "*.tfrecord*"
+
+
+def record_compression(path: str) -> str:
+    """The TFRecord compression of a record file, from its suffix ("GZIP" or "" for none)."""
+    return "GZIP" if path.endswith(".gz") else ""
+
+
+def record_dataset(files: Sequence[str]):
+    """tf.data.Dataset of the serialized records of `files` in order, each read with its own compression."""
+    import tensorflow as tf
+
+    names = tf.constant(list(files), dtype=tf.string)
+    compressions = tf.constant([record_compression(f) for f in files], dtype=tf.string)
+    return tf.data.Dataset.from_tensor_slices((names, compressions)).flat_map(
+        lambda name, compression: tf.data.TFRecordDataset(name, compression_type=compression)
+    )
 
 
 def make_example(encoded_image: bytes, label: int):
@@ -74,30 +92,61 @@ def make_example(encoded_image: bytes, label: int):
     )
 
 
+def class_name_problem(name: str) -> Optional[str]:
+    """Why `name` cannot be a class name (None if it can).
+
+    labels.txt holds one name per line, so a name must be non-blank and free of control
+    characters and line/paragraph separators (any of which would split or hide a line).
+    """
+    if not name.strip():
+        return "blank"
+    for ch in name:
+        if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
+            return f"contains the control character U+{ord(ch):04X}"
+    return None
+
+
 def write_vocabulary(data_dir: str, class_names: Sequence[str]) -> str:
+    """Writes labels.txt: one name per line, "\n"-terminated, UTF-8; refuses names that would not read back."""
     names = list(class_names)
     if len(set(names)) != len(names):
         raise ValueError(f"class names must be unique, got {names}")
-    if any(("\n" in n or not n.strip()) for n in names):
-        raise ValueError("class names must be non-empty single-line strings")
+    for name in names:
+        problem = class_name_problem(name)
+        if problem:
+            raise ValueError(f"class name {name!r} is {problem}: it cannot be a line of {VOCABULARY_FILE}")
     path = os.path.join(data_dir, VOCABULARY_FILE)
     os.makedirs(data_dir, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
+    with open(path, "w", encoding="utf-8", newline="") as f:
         f.write("".join(n + "\n" for n in names))
     return path
 
 
 def read_vocabulary(data_dir: str) -> List[str]:
+    """The class names of labels.txt, exactly as written: lines split on "\n" only, nothing stripped."""
     path = os.path.join(data_dir, VOCABULARY_FILE)
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"{path} not found: a snout dataset needs its class names beside the records "
             "(make one with `snout ingest`)"
         )
-    with open(path, encoding="utf-8") as f:
-        names = [line.rstrip("\n") for line in f if line.strip()]
+    with open(path, encoding="utf-8", newline="") as f:  # newline="": keep a "\r" as the error it is
+        return parse_vocabulary(f.read(), path)
+
+
+def parse_vocabulary(text: str, source: str = VOCABULARY_FILE) -> List[str]:
+    """labels.txt's text -> class names; ValueError naming `source` and the line for anything unexpected."""
+    names = text.split("\n")
+    if names and names[-1] == "":
+        names.pop()  # the final newline
+    for line_no, name in enumerate(names, start=1):
+        problem = class_name_problem(name)
+        if problem:
+            raise ValueError(f"{source} line {line_no} ({name!r}) is {problem}; one class name per line")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{source} lists a class name twice")
     if len(names) < 2:
-        raise ValueError(f"{path} lists {len(names)} class(es); a classifier needs at least 2")
+        raise ValueError(f"{source} lists {len(names)} class(es); a classifier needs at least 2")
     return names
 
 

@@ -1,7 +1,9 @@
 """`snout ingest`: photo collections (class folders, CSV, labels in file names) -> image TFRecords.
 
-Modules: layouts (listing), image_check (validate/normalise one image), split (stable hash
-split), process (per-file work), beam_pipeline (the Beam job), summary, api (`ingest()`), cli.
+Modules: layouts (listing, every path accounted for), image_check (validate/normalise one
+image), process (per-file work), beam_pipeline (the Beam job: checks, spills records),
+split (content-hash split, per-class fill), placement (duplicates, splits, shards), output
+(--out checks, temporary sibling, swap), tsv (escaped lists), summary, api (`ingest()`).
 """
 
 

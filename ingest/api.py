@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
+from collections import Counter
 from typing import List, Optional, Sequence
 
-from ingest import layouts
+from ingest import layouts, output
 from ingest.image_check import DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS
-from ingest.split import SPLITS, split_ratios
-from contract import (
-    RECORD_SUFFIX,
-    SUMMARY_FILE,
-    VOCABULARY_FILE,
-    split_files,
-    write_vocabulary,
-)
+from ingest.output import IGNORED_FILE, MANIFEST_FILE, SKIPPED_FILE  # noqa: F401 - re-exported
+from ingest.split import DEFAULT_TEST_RATIO, DEFAULT_VALIDATION_RATIO, SPLITS, split_ratios
+from contract import PLAIN_RECORD_SUFFIX, SUMMARY_FILE, split_files, write_vocabulary
 from contract.errors import UserError
 
-MANIFEST_FILE = "manifest.tsv"  # split, label, relative path of every written image
-SKIPPED_FILE = "skipped.tsv"  # relative path, reason, detail of every skipped file
+SPILL_DIR = ".spill"  # inside the staging folder; removed before the swap
 
 
 def list_source(
@@ -63,78 +59,9 @@ def list_source(
     return layouts.list_class_folders(source, extensions)
 
 
-def _read_existing_vocabulary(out_dir: str) -> Optional[List[str]]:
-    path = os.path.join(out_dir, VOCABULARY_FILE)
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n") for line in f if line.strip()]
-
-
-def _prepare_output(out_dir: str, input_root: str, class_names: List[str], overwrite: bool) -> None:
-    """Refuses outputs that would corrupt something, then removes only our own old files."""
-    if not out_dir:
-        raise UserError("no output folder given (--out)")
-    real_out, real_in = os.path.realpath(out_dir), os.path.realpath(input_root)
-    if real_out == real_in or real_out.startswith(real_in + os.sep):
-        raise UserError(f"--out {out_dir} is inside the input folder {input_root}; put it elsewhere")
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise UserError(f"--out {out_dir} exists and is not a folder")
-    if os.path.isdir(out_dir) and os.listdir(out_dir):
-        old = _read_existing_vocabulary(out_dir)
-        is_dataset = old is not None or os.path.isfile(os.path.join(out_dir, SUMMARY_FILE))
-        if not is_dataset and not overwrite:
-            raise UserError(
-                f"--out {out_dir} is not empty and holds no snout dataset; "
-                "choose an empty folder or pass --overwrite"
-            )
-        if old is not None and old != class_names and not overwrite:
-            raise UserError(
-                f"{os.path.join(out_dir, VOCABULARY_FILE)} lists classes {old} but the input has "
-                f"{class_names}: class indices would change meaning; use a new --out or pass --overwrite"
-            )
-    # summary.json goes first and is written last: its presence marks a finished ingest.
-    for name in (SUMMARY_FILE, VOCABULARY_FILE, MANIFEST_FILE, SKIPPED_FILE):
-        path = os.path.join(out_dir, name)
-        if os.path.isfile(path):
-            os.remove(path)
-    for split in SPLITS:  # stale shards would silently join the new dataset
-        for path in split_files(out_dir, split):
-            os.remove(path)
-    os.makedirs(out_dir, exist_ok=True)
-
-
-def _write_tsv(path: str, rows) -> None:
-    with open(path, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as f:
-        for row in rows:
-            f.write("\t".join(str(c).replace("\t", " ").replace("\n", " ") for c in row) + "\n")
-
-
-def ingest(
-    out_dir: str,
-    source: Optional[str] = None,
-    *,
-    eval_ratio: float = 0.2,
-    test_ratio: float = 0.0,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    max_side: Optional[int] = None,
-    jpeg_quality: int = DEFAULT_JPEG_QUALITY,
-    shard_mb: float = 128.0,
-    overwrite: bool = False,
-    beam_args: Optional[Sequence[str]] = None,
-    progress: bool = False,
-    **listing_options,
-) -> dict:
-    """Converts a photo collection to `<out_dir>/{train,eval,test}/*.tfrecord.gz` + labels.txt.
-
-    `listing_options` pick and configure the layout (layout, csv_path, image_dir, id_column,
-    label_column, image_ext, filename_pattern, extensions): see `list_source`.
-    Returns the summary also written to `<out_dir>/summary.json`. Raises UserError (one line)
-    for bad arguments or when no image at all could be used.
-    """
-    start = time.monotonic()
+def _check_settings(validation_ratio, test_ratio, max_pixels, max_side, jpeg_quality, shard_mb):
     try:
-        ratios = split_ratios(eval_ratio, test_ratio)
+        ratios = split_ratios(validation_ratio, test_ratio)
     except ValueError as e:
         raise UserError(str(e)) from e
     if max_pixels < 1:
@@ -145,59 +72,104 @@ def ingest(
         raise UserError(f"--jpeg-quality must be in 1..100, got {jpeg_quality}")
     if shard_mb <= 0:
         raise UserError(f"--shard-mb must be > 0, got {shard_mb}")
+    return ratios
 
+
+def ingest(
+    out_dir: str,
+    source: Optional[str] = None,
+    *,
+    validation_ratio: float = DEFAULT_VALIDATION_RATIO,
+    test_ratio: float = DEFAULT_TEST_RATIO,
+    eval_ratio: Optional[float] = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_side: Optional[int] = None,
+    jpeg_quality: int = DEFAULT_JPEG_QUALITY,
+    shard_mb: float = 128.0,
+    overwrite: bool = False,
+    beam_args: Optional[Sequence[str]] = None,
+    progress: bool = False,
+    **listing_options,
+) -> dict:
+    """Converts a photo collection to `<out_dir>/{train,validation,test}/*.tfrecord` + labels.txt.
+
+    `eval_ratio` is the deprecated name of `validation_ratio`. `listing_options` pick and
+    configure the layout (layout, csv_path, image_dir, id_column, label_column, image_ext,
+    filename_pattern, extensions): see `list_source`. The dataset is built beside `out_dir`
+    and replaces it only when complete. Returns the summary also written to
+    `<out_dir>/summary.json`. Raises UserError (one line) for bad arguments or when no image
+    at all could be used (then `out_dir` is left as it was).
+    """
+    start = time.monotonic()
+    if eval_ratio is not None:
+        validation_ratio = eval_ratio
+    ratios = _check_settings(validation_ratio, test_ratio, max_pixels, max_side, jpeg_quality, shard_mb)
     listing = list_source(source, **listing_options)
-    class_names = listing.class_names
-    _prepare_output(out_dir, listing.root, class_names, overwrite)
+    out = output.check_location(out_dir, listing.root)
+    output.check_replaceable(out, listing.class_names, overwrite)
 
+    staging = output.make_staging(out)
+    try:
+        summary = _build(listing, ratios, staging, out, start, max_pixels=max_pixels, max_side=max_side,
+                         jpeg_quality=jpeg_quality, shard_mb=shard_mb, beam_args=beam_args, progress=progress)
+        output.swap_in(staging, out)
+    except BaseException:
+        output.discard(staging)
+        raise
+    return summary
+
+
+def _build(listing: layouts.Listing, ratios, staging: str, out: str, start: float, *, max_pixels,
+           max_side, jpeg_quality, shard_mb, beam_args, progress) -> dict:
+    """Runs Beam, places and writes the records, then labels.txt, the lists and summary.json."""
     # Imported here: Beam takes seconds to import and `snout --help` should not wait for it.
-    from ingest import beam_pipeline, summary as summary_mod
+    from ingest import beam_pipeline, placement, summary as summary_mod, tsv
     from ingest.process import Settings
 
-    settings = Settings(ratios, max_pixels, max_side, jpeg_quality)
-    report = beam_pipeline.run(
-        listing.items, class_names, settings, out_dir, shard_mb, list(beam_args or []), progress
-    )
+    class_names = listing.class_names
+    spill_dir = os.path.join(staging, SPILL_DIR)
+    settings = Settings(max_pixels, max_side, jpeg_quality)
+    facts = beam_pipeline.run(listing.items, class_names, settings, spill_dir, list(beam_args or []), progress)
+    placed = placement.place(listing.items, facts, class_names, ratios, spill_dir, staging, shard_mb)
+    shutil.rmtree(spill_dir)
 
-    write_vocabulary(out_dir, class_names)
-    _write_tsv(os.path.join(out_dir, MANIFEST_FILE), sorted(tuple(m) for m in report["manifest"]))
-    all_skips = sorted(
-        [tuple(s) for s in listing.skipped] + [tuple(s) for s in report["skipped"]]
-    )
-    _write_tsv(os.path.join(out_dir, SKIPPED_FILE), all_skips)
-    record_files = {s: [os.path.relpath(p, out_dir) for p in split_files(out_dir, s)] for s in SPLITS}
+    skipped = sorted(list(listing.skipped) + placed.skipped)
+    if not placed.manifest:
+        counts = Counter(reason for _, reason, _ in skipped)
+        raise UserError(
+            f"none of the {len(listing.items)} listed images could be used "
+            f"(skipped: {', '.join(f'{r} {n}' for r, n in sorted(counts.items()))}); {out} is unchanged"
+        )
+    write_vocabulary(staging, class_names)
+    tsv.write(os.path.join(staging, MANIFEST_FILE), sorted(placed.manifest))
+    tsv.write(os.path.join(staging, SKIPPED_FILE), skipped)
+    tsv.write(os.path.join(staging, IGNORED_FILE), sorted(listing.ignored))
+    record_files = {s: [os.path.relpath(p, staging) for p in split_files(staging, s)] for s in SPLITS}
     record_bytes = {
-        s: sum(os.path.getsize(os.path.join(out_dir, p)) for p in files)
-        for s, files in record_files.items()
+        s: sum(os.path.getsize(os.path.join(staging, p)) for p in files) for s, files in record_files.items()
     }
     result = summary_mod.build(
         layout=listing.layout,
         source=listing.source,
         class_names=class_names,
-        report=report,
-        listing_skips=listing.skipped,
+        placement=placed,
+        skipped=skipped,
+        ignored=listing.ignored,
         listed_files=len(listing.items) + len(listing.skipped),
-        ignored_files=listing.ignored,
         ratios=ratios,
         settings={
             "max_pixels": max_pixels,
             "max_side": max_side,
             "jpeg_quality": jpeg_quality,
             "reencode_format": "JPEG",
-            "record_suffix": RECORD_SUFFIX,
-            "shards": report["shards"],
+            "record_suffix": PLAIN_RECORD_SUFFIX,
+            "shards": placed.shards,
         },
         record_bytes=record_bytes,
         record_files=record_files,
         seconds=time.monotonic() - start,
     )
-    with open(os.path.join(out_dir, SUMMARY_FILE), "w", encoding="utf-8") as f:
+    with open(os.path.join(staging, SUMMARY_FILE), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
-    if result["totals"]["all"] == 0:
-        raise UserError(
-            f"none of the {len(listing.items)} listed images could be used "
-            f"(skipped: {', '.join(f'{r} {n}' for r, n in result['skipped'].items() if n)}); "
-            f"see {os.path.join(out_dir, SKIPPED_FILE)}"
-        )
     return result

@@ -1,41 +1,39 @@
-"""The Beam pipeline: listed files -> checked images -> sharded gzip TFRecords per split + report.
+"""The Beam pipeline: listed files -> records of checked, normalised images in spill files + facts.
 
-Counts come back through a file written by the pipeline itself (one combined report), not
-through Beam metrics: a combine's output is exact on every runner, while metrics are
-"attempted" on some (retried bundles count twice). Metrics are still emitted for runner UIs.
+Placing images in splits needs every image's hash (duplicates, per-class fill), so the
+pipeline does the per-image work (read, decode, normalise, hash: the cost) and leaves the
+global placement to ingest.placement. Each bundle appends its serialized Examples to a spill file
+and, once complete, writes the facts of every file it handled beside it; a bundle that died
+leaves no facts, so a retried bundle counts once. Metrics are also emitted for runner UIs.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import uuid
-from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from ingest import layouts
-from ingest.process import Settings, Skipped, process_file
-from ingest.split import SPLITS, assign_split
-from contract import RECORD_SUFFIX
+from ingest.process import Checked, Settings, process_file
 
-REPORT_DIR = ".ingest-report"  # hidden, inside the output; removed once read
-SHARD_PREFIX = "images"
+FACTS_SUFFIX = ".facts.json"
+SPILL_SUFFIX = ".spill"
 _METRICS_NAMESPACE = "snout_ingest"
+_DIRECT_RUNNERS = (None, "DirectRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner")
 
 # Progress bars of pipelines running in this process, by token. A DoFn running in another
 # process (multi-process DirectRunner, remote workers) finds no bar and only bumps metrics.
 _PROGRESS: Dict[str, object] = {}
 
 
-class _CheckFiles(beam.DoFn):
-    SKIPPED = "skipped"
-
-    def __init__(self, label_index: Dict[str, int], settings: Settings, progress_token: str):
+class _CheckAndSpill(beam.DoFn):
+    def __init__(self, spill_dir: str, label_index: Dict[str, int], settings: Settings, progress_token: str):
+        self._spill_dir = spill_dir
         self._label_index = label_index
         self._settings = settings
         self._token = progress_token
@@ -47,89 +45,79 @@ class _CheckFiles(beam.DoFn):
         self._ok = beam.metrics.Metrics.counter(_METRICS_NAMESPACE, "images_written")
         self._skips = beam.metrics.Metrics.counter(_METRICS_NAMESPACE, "files_skipped")
 
+    def start_bundle(self):
+        self._name = uuid.uuid4().hex
+        self._spill = None
+        self._offset = 0
+        self._facts: List[dict] = []
+
     def process(self, item):
         rel_id, path, label = item
         out = process_file(rel_id, path, label, self._label_index, self._settings)
+        if isinstance(out, Checked):
+            self._ok.inc()
+            if self._spill is None:
+                self._spill = open(os.path.join(self._spill_dir, self._name + SPILL_SUFFIX), "wb")
+            self._spill.write(out.example)
+            self._facts.append({
+                "rel": rel_id, "label": label, "sha256": out.sha256, "spill": self._name,
+                "offset": self._offset, "length": len(out.example), "image_bytes": out.image_bytes,
+                "input_bytes": out.input_bytes, "kept": out.kept_original,
+            })
+            self._offset += len(out.example)
+        else:
+            self._skips.inc()
+            self._facts.append({"rel": rel_id, "reason": out.reason, "detail": out.detail})
         bar = _PROGRESS.get(self._token)
         if bar is not None:
             bar.update(1)
-        if isinstance(out, Skipped):
-            self._skips.inc()
-            yield beam.pvalue.TaggedOutput(self.SKIPPED, tuple(out))
-        else:
-            self._ok.inc()
-            yield tuple(out)
 
-
-class _ReportFn(beam.CombineFn):
-    """Combines written/skipped elements into exact counts, the manifest and the skip list."""
-
-    def create_accumulator(self):
-        return {"counts": {}, "image_bytes": {}, "input_bytes": 0, "kept_original": 0,
-                "reencoded": 0, "manifest": [], "skipped": []}
-
-    def add_input(self, acc, element):
-        kind, payload = element
-        if kind == "skip":
-            acc["skipped"].append(list(payload))
-            return acc
-        split, rel_id, label, input_bytes, image_bytes, kept = payload
-        key = f"{split}\t{label}"
-        acc["counts"][key] = acc["counts"].get(key, 0) + 1
-        acc["image_bytes"][split] = acc["image_bytes"].get(split, 0) + image_bytes
-        acc["input_bytes"] += input_bytes
-        acc["kept_original" if kept else "reencoded"] += 1
-        acc["manifest"].append([split, label, rel_id])
-        return acc
-
-    def merge_accumulators(self, accumulators):
-        merged = self.create_accumulator()
-        for acc in accumulators:
-            for field in ("counts", "image_bytes"):
-                for k, v in acc[field].items():
-                    merged[field][k] = merged[field].get(k, 0) + v
-            for field in ("input_bytes", "kept_original", "reencoded"):
-                merged[field] += acc[field]
-            merged["manifest"].extend(acc["manifest"])
-            merged["skipped"].extend(acc["skipped"])
-        return merged
-
-    def extract_output(self, acc):
-        return acc
-
-
-def shard_counts(items: Sequence[layouts.Item], ratios: Dict[str, float], shard_mb: float) -> Dict[str, int]:
-    """Shards per split from on-disk sizes, so shards come out near `shard_mb` each."""
-    size_by_split: Dict[str, int] = defaultdict(int)
-    for item in items:
-        size_by_split[assign_split(item.rel_id, ratios)] += item.size
-    target = max(1.0, shard_mb) * 1024 * 1024
-    return {s: max(1, math.ceil(size_by_split[s] / target)) for s in SPLITS if s in size_by_split}
+    def finish_bundle(self):
+        if self._spill is not None:
+            self._spill.close()
+        if not self._facts:
+            return
+        path = os.path.join(self._spill_dir, self._name + FACTS_SUFFIX)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(self._facts, f)
+        os.replace(path + ".tmp", path)  # facts appear whole, after their spill is complete
 
 
 def runs_in_this_process(options: PipelineOptions) -> bool:
-    """True for the default DirectRunner (in-process threads), where a local progress bar works."""
-    runner = options.view_as(StandardOptions).runner
-    if runner not in (None, "DirectRunner", "direct", "BundleBasedDirectRunner", "SwitchingDirectRunner"):
+    """True for the in-process DirectRunner modes, where a local progress bar works."""
+    if options.view_as(StandardOptions).runner not in _DIRECT_RUNNERS:
         return False
     return options.view_as(DirectOptions).direct_running_mode != "multi_processing"
+
+
+def default_options(beam_args: Sequence[str]) -> PipelineOptions:
+    """The user's Beam options; on the DirectRunner, one thread per core unless told otherwise.
+
+    Threads suffice: Pillow's decoders and hashlib release the GIL, and they start in no time.
+    """
+    options = PipelineOptions(list(beam_args))
+    direct = options.view_as(DirectOptions)
+    if options.view_as(StandardOptions).runner in _DIRECT_RUNNERS and not any(
+        a.startswith(("--direct_running_mode", "--direct_num_workers")) for a in beam_args
+    ):
+        direct.direct_running_mode = "multi_threading"
+        direct.direct_num_workers = os.cpu_count() or 1
+    return options
 
 
 def run(
     items: Sequence[layouts.Item],
     class_names: Sequence[str],
     settings: Settings,
-    out_dir: str,
-    shard_mb: float = 128.0,
+    spill_dir: str,
     beam_args: Optional[List[str]] = None,
     progress: bool = True,
-) -> dict:
-    """Runs the pipeline to completion and returns the combined report (see _ReportFn)."""
+) -> List[dict]:
+    """Runs the pipeline to completion; returns the facts of every file handled (see _CheckAndSpill)."""
+    os.makedirs(spill_dir, exist_ok=True)
     label_index = {name: i for i, name in enumerate(class_names)}
-    shards = shard_counts(items, settings.ratios, shard_mb)
-    report_dir = os.path.join(out_dir, REPORT_DIR)
     token = uuid.uuid4().hex
-    options = PipelineOptions(list(beam_args or []))
+    options = default_options(list(beam_args or []))
 
     from tqdm import tqdm
 
@@ -143,56 +131,19 @@ def run(
     _PROGRESS[token] = bar
     try:
         with beam.Pipeline(options=options) as p:
-            results = (
-                p
-                | "ListedFiles" >> beam.Create([(i.rel_id, i.path, i.label) for i in items])
-                # Break fusion with Create so reading/decoding spreads over all workers.
-                | "Spread" >> beam.Reshuffle()
-                | "CheckImages" >> beam.ParDo(_CheckFiles(label_index, settings, token))
-                .with_outputs(_CheckFiles.SKIPPED, main="written")
-            )
-            written = results.written
-            by_split = written | "BySplit" >> beam.Partition(
-                lambda w, n: SPLITS.index(w[0]), len(SPLITS)
-            )
-            for index, split in enumerate(SPLITS):
-                if split not in shards:
-                    continue
-                _ = (
-                    by_split[index]
-                    | f"Examples{split}" >> beam.Map(lambda w: w[3])
-                    | f"Write{split}" >> beam.io.WriteToTFRecord(
-                        os.path.join(out_dir, split, SHARD_PREFIX),
-                        file_name_suffix=RECORD_SUFFIX,
-                        num_shards=shards[split],
-                        compression_type=beam.io.filesystem.CompressionTypes.GZIP,
-                    )
-                )
-            facts = written | "Facts" >> beam.Map(
-                lambda w: ("ok", (w[0], w[1], w[2], w[4], w[5], w[6]))
-            )
-            skips = results[_CheckFiles.SKIPPED] | "Skips" >> beam.Map(lambda s: ("skip", s))
             _ = (
-                (facts, skips)
-                | "All" >> beam.Flatten()
-                | "Report" >> beam.CombineGlobally(_ReportFn())
-                | "ToJson" >> beam.Map(json.dumps)
-                | "WriteReport" >> beam.io.WriteToText(
-                    os.path.join(report_dir, "report"), file_name_suffix=".json",
-                    num_shards=1, shard_name_template="",
-                )
+                p
+                # Create reshuffles its elements (reshuffle=True), so decoding spreads over all workers.
+                | "ListedFiles" >> beam.Create([(i.rel_id, i.path, i.label) for i in items])
+                | "CheckImages" >> beam.ParDo(_CheckAndSpill(spill_dir, label_index, settings, token))
             )
     finally:
         _PROGRESS.pop(token, None)
         bar.close()
 
-    report_path = os.path.join(report_dir, "report.json")
-    with open(report_path, encoding="utf-8") as f:
-        report = json.load(f)
-    os.remove(report_path)
-    try:
-        os.rmdir(report_dir)
-    except OSError:
-        pass
-    report["shards"] = shards
-    return report
+    facts: List[dict] = []
+    for name in sorted(os.listdir(spill_dir)):
+        if name.endswith(FACTS_SUFFIX):
+            with open(os.path.join(spill_dir, name), encoding="utf-8") as f:
+                facts.extend(json.load(f))
+    return facts

@@ -25,6 +25,9 @@ DEFAULT_JPEG_QUALITY = 95
 _EXIF_ORIENTATION = 0x0112
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+# Signatures of the supported formats: a file that starts with one but cannot be opened was cut
+# short inside its header (Pillow then only says it cannot identify the file).
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 
 # Our max_pixels check replaces Pillow's bomb warning (set once here: catch_warnings is not
 # thread-safe). Pillow still raises DecompressionBombError above twice its own limit
@@ -71,9 +74,11 @@ def check_image(
     except Image.DecompressionBombError as e:
         return _skip(reasons.TOO_LARGE, str(e))
     except UnidentifiedImageError:
+        if data.startswith(_SIGNATURES):
+            return _skip(reasons.TRUNCATED, f"ends inside the header ({len(data)} bytes)")
         return _skip(reasons.NOT_AN_IMAGE, "not a format Pillow recognises")
     except Exception as e:  # noqa: BLE001 - a corrupt header can raise almost anything
-        return _skip(reasons.UNREADABLE, f"{type(e).__name__}: {e}")
+        return _skip(_truncated_or_unreadable(e), f"{type(e).__name__}: {e}")
 
     fmt = img.format or ""
     if fmt not in SUPPORTED_FORMATS:
@@ -93,8 +98,7 @@ def check_image(
     except Image.DecompressionBombError as e:
         return _skip(reasons.TOO_LARGE, str(e), fmt)
     except OSError as e:
-        reason = reasons.TRUNCATED if "truncated" in str(e).lower() else reasons.UNREADABLE
-        return _skip(reason, str(e), fmt)
+        return _skip(_truncated_or_unreadable(e), str(e), fmt)
     except Exception as e:  # noqa: BLE001 - decoder bugs surface as ValueError, SyntaxError, ...
         return _skip(reasons.UNREADABLE, f"{type(e).__name__}: {e}", fmt)
 
@@ -126,6 +130,11 @@ def check_image(
     return CheckResult(
         encoded=out.getvalue(), width=rgb.width, height=rgb.height, source_format=fmt
     )
+
+
+def _truncated_or_unreadable(error: Exception) -> str:
+    """Pillow reports data that ends early as an OSError mentioning truncation."""
+    return reasons.TRUNCATED if "truncated" in str(error).lower() else reasons.UNREADABLE
 
 
 def _to_rgb(img: Image.Image) -> Optional[Image.Image]:

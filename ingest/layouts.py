@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ingest import reasons
+from contract import class_name_problem
 from contract.errors import UserError
 
 DEFAULT_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff")
@@ -40,7 +42,15 @@ class Listing:
     root: str  # the folder relative ids are relative to
     items: List[Item] = field(default_factory=list)
     skipped: List[Tuple[str, str, str]] = field(default_factory=list)  # (rel_id, reason, detail)
-    ignored: int = 0  # files never opened: other extensions, or (CSV) not named in the CSV
+    ignored: List[Tuple[str, str]] = field(default_factory=list)  # (rel path, reason): never opened
+
+    def add(self, rel_id: str, path: str, label: str, size: int) -> None:
+        """Lists a file under `label`, or skips it when the label cannot be a class name."""
+        problem = class_name_problem(label)
+        if problem:
+            self.skipped.append((rel_id, reasons.INVALID_LABEL, f"class name {label!r} is {problem}"))
+        else:
+            self.items.append(Item(rel_id, path, label, size))
 
     @property
     def class_names(self) -> List[str]:
@@ -52,29 +62,64 @@ def normalise_extensions(extensions: Optional[Sequence[str]]) -> Tuple[str, ...]
     return tuple(sorted({(e if e.startswith(".") else "." + e).lower() for e in exts}))
 
 
-def _walk(root: str) -> Iterator[Tuple[str, str, int]]:
-    """Yields (relative path, path, size) of every non-hidden file under root, sorted."""
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")  # undecodable bytes came in as lone surrogates (surrogateescape)
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _classify_link(entry: os.DirEntry, real_root: str) -> Tuple[Optional[str], int]:
+    """(ignore reason or None, size) of a symlink: only links to files inside the input are used."""
+    try:
+        st = os.stat(entry.path)  # follows the link; a loop raises ELOOP, a dangling one ENOENT
+    except OSError:
+        return reasons.BROKEN_LINK, 0
+    target = os.path.realpath(entry.path)
+    if os.path.commonpath([target, real_root]) != real_root:
+        return reasons.LINK_OUTSIDE_INPUT, 0
+    if stat.S_ISDIR(st.st_mode):
+        return reasons.FOLDER_LINK, 0
+    if not stat.S_ISREG(st.st_mode):
+        return reasons.NOT_A_REGULAR_FILE, 0
+    return None, st.st_size
+
+
+def _walk(root: str, ignored: List[Tuple[str, str]]) -> Iterator[Tuple[str, str, int]]:
+    """Yields (relative path, path, size) of the usable files under root, sorted.
+
+    Every other entry goes to `ignored` with its reason, once; ignored folders are not entered.
+    """
+    real_root = os.path.realpath(root)
     stack = [""]
-    seen_dirs = set()  # real paths: a symlink loop must not list forever
     while stack:
         rel_dir = stack.pop()
-        real = os.path.realpath(os.path.join(root, rel_dir))
-        if real in seen_dirs:
-            continue
-        seen_dirs.add(real)
         try:
             entries = sorted(os.scandir(os.path.join(root, rel_dir)), key=lambda e: e.name)
         except OSError as e:
             raise UserError(f"cannot list {os.path.join(root, rel_dir)}: {e.strerror}") from e
         subdirs = []
         for entry in entries:
-            if entry.name.startswith("."):  # .DS_Store, ._AppleDouble, .ipynb_checkpoints
-                continue
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if entry.is_dir():
+            reason, size = None, 0
+            if not _is_utf8(entry.name):
+                reason = reasons.NAME_NOT_UTF8
+            elif entry.name.startswith("."):
+                reason = reasons.HIDDEN
+            elif entry.is_symlink():
+                reason, size = _classify_link(entry, real_root)
+            elif entry.is_dir(follow_symlinks=False):
                 subdirs.append(rel)
-            elif entry.is_file():
-                yield rel, entry.path, entry.stat().st_size
+                continue
+            elif entry.is_file(follow_symlinks=False):
+                size = entry.stat(follow_symlinks=False).st_size
+            else:
+                reason = reasons.NOT_A_REGULAR_FILE
+            if reason:
+                ignored.append((rel, reason))
+            else:
+                yield rel, entry.path, size
         stack.extend(reversed(subdirs))
 
 
@@ -98,21 +143,21 @@ def list_class_folders(root: str, extensions: Optional[Sequence[str]] = None) ->
     exts = normalise_extensions(extensions)
     listing = Listing(layout=FOLDERS, source=root, root=root)
     per_class: Dict[str, int] = {}
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.is_dir() and not entry.name.startswith("."):
+    for entry in os.scandir(root):
+        if entry.is_dir(follow_symlinks=False) and _is_utf8(entry.name) and not entry.name.startswith("."):
             per_class[entry.name] = 0
-    for rel, path, size in _walk(root):
+    for rel, path, size in _walk(root, listing.ignored):
         if not _has_ext(rel, exts):
-            listing.ignored += 1
+            listing.ignored.append((rel, reasons.OTHER_EXTENSION))
         elif "/" not in rel:  # an image beside the class folders has no label
             listing.skipped.append((rel, reasons.UNKNOWN_LABEL, "not inside a class folder"))
         else:
             label = rel.split("/", 1)[0]
             per_class[label] += 1
-            listing.items.append(Item(rel, path, label, size))
+            listing.add(rel, path, label, size)
     if not per_class:
         raise UserError(f"{root} has no class sub-folders (expected {root}/<class>/<image>)")
-    empty = [name for name, n in per_class.items() if n == 0]
+    empty = [name for name, n in sorted(per_class.items()) if n == 0 and not class_name_problem(name)]
     if empty:
         raise UserError(
             f"class folder(s) with no image files in {root}: {', '.join(empty)} "
@@ -163,8 +208,8 @@ def list_csv(
             "name the class column with --label-column"
         )
 
-    on_disk = {rel: (path, size) for rel, path, size in _walk(image_dir)}
     listing = Listing(layout=CSV, source=os.path.abspath(csv_path), root=image_dir)
+    on_disk = {rel: (path, size) for rel, path, size in _walk(image_dir, listing.ignored)}
     seen = set()
     for line_no, row in enumerate(rows, start=2):
         # DictReader keys keep the header's own spacing; look up by stripped name.
@@ -185,8 +230,8 @@ def list_csv(
             listing.skipped.append((rel, reasons.UNKNOWN_LABEL, f"line {line_no}: empty label"))
         else:
             path, size = on_disk[rel]
-            listing.items.append(Item(rel, path, label, size))
-    listing.ignored = sum(1 for rel in on_disk if rel not in seen)
+            listing.add(rel, path, label, size)
+    listing.ignored += [(rel, reasons.NOT_IN_CSV) for rel in on_disk if rel not in seen]
     listing.items.sort(key=lambda item: item.rel_id)
     return _finish(listing, f"images named in {csv_path} found in {image_dir}")
 
@@ -221,15 +266,15 @@ def list_filename_labels(
     regex = compile_label_pattern(pattern)
     exts = normalise_extensions(extensions)
     listing = Listing(layout=FILENAMES, source=root, root=root)
-    for rel, path, size in _walk(root):
+    for rel, path, size in _walk(root, listing.ignored):
         if not _has_ext(rel, exts):
-            listing.ignored += 1
+            listing.ignored.append((rel, reasons.OTHER_EXTENSION))
             continue
         label = label_from_filename(regex, rel.rsplit("/", 1)[-1])
         if label is None:
             listing.skipped.append((rel, reasons.UNKNOWN_LABEL, f"name does not match {pattern}"))
         else:
-            listing.items.append(Item(rel, path, label, size))
+            listing.add(rel, path, label, size)
     return _finish(listing, f"image files in {root} whose names match {pattern}")
 
 

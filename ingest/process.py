@@ -1,4 +1,4 @@
-"""The per-file work of the ingest pipeline, as a plain function (the Beam DoFn only wraps it)."""
+"""The per-file work of the ingest pipeline, as plain functions (the Beam DoFn only wraps them)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,23 @@ from typing import Dict, NamedTuple, Optional, Union
 
 from ingest import reasons
 from ingest.image_check import DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS, check_image
-from ingest.split import assign_split
+from ingest.split import content_digest
 
 
 @dataclass(frozen=True)
 class Settings:
-    ratios: Dict[str, float]
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_side: Optional[int] = None
     jpeg_quality: int = DEFAULT_JPEG_QUALITY
 
 
-class Written(NamedTuple):
-    split: str
+class Checked(NamedTuple):
     rel_id: str
     label: str
-    example: bytes  # serialized tf.train.Example
+    sha256: str  # of the input file: exact duplicates share it, and it places the photo in a split
+    example: bytes  # serialized tf.train.Example of the stored image
     input_bytes: int
-    image_bytes: int  # stored encoded image
+    image_bytes: int  # the stored encoded image
     kept_original: bool
 
 
@@ -42,13 +41,13 @@ def read_bytes(path: str) -> bytes:
 def serialize_example(encoded_image: bytes, label_index: int) -> bytes:
     from contract import make_example
 
-    return make_example(encoded_image, label_index).SerializeToString()
+    return make_example(encoded_image, label_index).SerializeToString(deterministic=True)  # map order fixed
 
 
 def process_file(
     rel_id: str, path: str, label: str, label_index: Dict[str, int], settings: Settings
-) -> Union[Written, Skipped]:
-    """Reads, validates and normalises one file, and places it in its split."""
+) -> Union[Checked, Skipped]:
+    """Reads, validates and normalises one file into its record."""
     try:
         data = read_bytes(path)
     except FileNotFoundError:
@@ -58,14 +57,6 @@ def process_file(
     result = check_image(data, settings.max_pixels, settings.max_side, settings.jpeg_quality)
     if not result.ok:
         return Skipped(rel_id, result.reason, result.detail)
-    if label not in label_index:  # the vocabulary is built from the listing; cannot happen there
-        return Skipped(rel_id, reasons.UNKNOWN_LABEL, f"label {label!r} not in vocabulary")
-    return Written(
-        split=assign_split(rel_id, settings.ratios),
-        rel_id=rel_id,
-        label=label,
-        example=serialize_example(result.encoded, label_index[label]),
-        input_bytes=len(data),
-        image_bytes=len(result.encoded),
-        kept_original=result.kept_original,
-    )
+    example = serialize_example(result.encoded, label_index[label])
+    return Checked(rel_id, label, content_digest(data), example, len(data), len(result.encoded),
+                   result.kept_original)

@@ -1,57 +1,97 @@
-"""Deterministic train/eval/test assignment from a stable hash of each file's relative path.
+"""Train/validation/test assignment: a stable hash of each image's bytes, then a per-class fill rule.
 
-Each file is placed on its own (no ranking, no shuffling), so re-running gives the same split
-and adding files never moves old ones. Stratification is statistical: each class's files are
-hashed independently, so every class gets about the requested fractions, not exactly.
+Hash split: u = first 8 bytes of sha256(file bytes) / 2**64 places a photo in validation if
+u < v, in test if u < v + t, else in train. It depends on the photo alone, so re-running gives
+the same split, renaming or re-labelling a file does not move it, and identical files (one of
+which is kept) land together. Fill rule: per class, each of the first min(n, 3) splits of
+(train, validation, test) must hold a photo; an empty one takes, from the class's fullest split
+that can spare one, the photo whose u is nearest to its range. Only photos moved by the fill
+rule, before or after a change, can change split when photos are added or removed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import unicodedata
-from typing import Dict
+from collections import defaultdict
+from typing import Dict, Iterable, List, Tuple
 
-from contract import EVAL_SPLIT, TEST_SPLIT, TRAIN_SPLIT
+from contract import TEST_SPLIT, TRAIN_SPLIT, VALIDATION_SPLIT
 
-SPLITS = (TRAIN_SPLIT, EVAL_SPLIT, TEST_SPLIT)
-# Eval takes the bottom of [0,1), then test, then train: adding or resizing a test split never
-# moves a file into or out of eval, which is what the pipeline's model gate is judged on.
-_ORDER = (EVAL_SPLIT, TEST_SPLIT, TRAIN_SPLIT)
+SPLITS = (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)  # also the fill rule's order of need
+DEFAULT_VALIDATION_RATIO = 0.1
+DEFAULT_TEST_RATIO = 0.1
 RULE = (
-    "u = first 8 bytes of sha256(NFC-normalised relative path, UTF-8) / 2**64; "
-    "eval if u < eval_ratio, test if u < eval_ratio + test_ratio, else train"
+    "u = first 8 bytes of sha256(image file bytes) / 2**64; validation if u < validation_ratio, "
+    "test if u < validation_ratio + test_ratio, else train. Then per class of n photos, each of the "
+    "first min(n, 3) of (train, validation, test) that is empty takes, from the class's fullest split "
+    "that can spare one (ties: train, validation, test), the photo whose u is nearest its range"
+)
+STABILITY = (
+    "identical files are kept once (the first path in sort order) and share one split; a photo's split "
+    "depends only on its bytes unless the fill rule moved it, so adding or removing photos can only move "
+    "photos the fill rule moves before or after the change (at most 2 per class); changing the ratios "
+    "moves photos across the changed boundaries"
 )
 
 
-def split_ratios(eval_ratio: float, test_ratio: float = 0.0) -> Dict[str, float]:
+def split_ratios(validation_ratio: float, test_ratio: float) -> Dict[str, float]:
     """Validated ratios; train gets what is left. Raises ValueError with a user-facing message."""
-    for name, value in (("--eval-ratio", eval_ratio), ("--test-ratio", test_ratio)):
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"{name} must be in [0, 1), got {value}")
-    if eval_ratio <= 0.0:
-        raise ValueError("--eval-ratio must be > 0: the pipeline evaluates on the eval split")
-    train = 1.0 - eval_ratio - test_ratio
+    for name, value in (("--validation-ratio", validation_ratio), ("--test-ratio", test_ratio)):
+        if not 0.0 < value < 1.0:
+            raise ValueError(f"{name} must be in (0, 1), got {value}")
+    train = 1.0 - validation_ratio - test_ratio
     if train <= 0.0:
-        raise ValueError(f"--eval-ratio + --test-ratio must be < 1, got {eval_ratio + test_ratio}")
-    return {TRAIN_SPLIT: train, EVAL_SPLIT: eval_ratio, TEST_SPLIT: test_ratio}
+        raise ValueError(
+            f"--validation-ratio + --test-ratio must be < 1, got {validation_ratio + test_ratio}"
+        )
+    return {TRAIN_SPLIT: train, VALIDATION_SPLIT: validation_ratio, TEST_SPLIT: test_ratio}
 
 
-def unit_hash(rel_id: str) -> float:
-    """Stable across processes, machines and Python versions (unlike the salted built-in hash).
-
-    NFC: macOS writes decomposed file names, Linux keeps what it is given; the same collection
-    copied between them must split the same. surrogateescape: non-UTF-8 names still hash.
-    """
-    key = unicodedata.normalize("NFC", rel_id).encode("utf-8", "surrogateescape")
-    digest = hashlib.sha256(key).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def assign_split(rel_id: str, ratios: Dict[str, float]) -> str:
-    u = unit_hash(rel_id)
-    bound = 0.0
-    for split in _ORDER[:-1]:
-        bound += ratios.get(split, 0.0)
-        if u < bound:
+def unit_hash(digest: str) -> float:
+    """u in [0, 1) from a sha256 hex digest: stable across processes, machines and versions."""
+    return int(digest[:16], 16) / 2.0**64
+
+
+def _ranges(ratios: Dict[str, float]) -> Dict[str, Tuple[float, float]]:
+    v, t = ratios[VALIDATION_SPLIT], ratios[TEST_SPLIT]
+    return {VALIDATION_SPLIT: (0.0, v), TEST_SPLIT: (v, v + t), TRAIN_SPLIT: (v + t, 1.0)}
+
+
+def hash_split(u: float, ratios: Dict[str, float]) -> str:
+    for split, (low, high) in _ranges(ratios).items():
+        if low <= u < high:
             return split
     return TRAIN_SPLIT
+
+
+def assign_splits(photos: Iterable[Tuple[str, str, str]], ratios: Dict[str, float]) -> Dict[str, str]:
+    """(key, label, sha256 digest) of each kept photo -> {key: split}."""
+    by_class: Dict[str, List[Tuple[float, str]]] = defaultdict(list)
+    for key, label, digest in photos:
+        by_class[label].append((unit_hash(digest), key))
+    assigned: Dict[str, str] = {}
+    for members in by_class.values():
+        assigned.update(_split_class(sorted(members), ratios))
+    return assigned
+
+
+def _split_class(members: List[Tuple[float, str]], ratios: Dict[str, float]) -> Dict[str, str]:
+    ranges = _ranges(ratios)
+    groups: Dict[str, List[Tuple[float, str]]] = {s: [] for s in SPLITS}
+    for u, key in members:
+        groups[hash_split(u, ratios)].append((u, key))
+    needed = SPLITS[: min(len(members), len(SPLITS))]
+    for target in needed:
+        if groups[target]:
+            continue
+        donors = [s for s in SPLITS if len(groups[s]) >= 2 or (s not in needed and groups[s])]
+        donor = max(donors, key=lambda s: len(groups[s]))  # max keeps the first of equals
+        low, high = ranges[target]
+        moved = min(groups[donor], key=lambda m: (max(low - m[0], m[0] - high, 0.0), m[1]))
+        groups[donor].remove(moved)
+        groups[target].append(moved)
+    return {key: split for split, group in groups.items() for _, key in group}

@@ -5,12 +5,7 @@ from __future__ import annotations
 from typing import Dict, List, Sequence, Tuple
 
 from ingest import reasons
-from ingest.split import RULE, SPLITS
-
-STRATIFICATION_NOTE = (
-    "stratification is statistical: each file is placed by its own hash, so every class gets "
-    "about the requested fractions, not exactly; adding files never moves existing ones"
-)
+from ingest.split import RULE, SPLITS, STABILITY
 
 
 def build(
@@ -18,23 +13,23 @@ def build(
     layout: str,
     source: str,
     class_names: Sequence[str],
-    report: dict,
-    listing_skips: Sequence[Tuple[str, str, str]],
+    placement,
+    skipped: Sequence[Tuple[str, str, str]],
+    ignored: Sequence[Tuple[str, str]],
     listed_files: int,
-    ignored_files: int,
     ratios: Dict[str, float],
     settings: dict,
     record_bytes: Dict[str, int],
     record_files: Dict[str, List[str]],
     seconds: float,
 ) -> dict:
-    counts = {s: {c: 0 for c in class_names} for s in SPLITS}
-    for key, n in report["counts"].items():
-        split, label = key.split("\t", 1)
-        counts[split][label] = n
-    skipped = {r: 0 for r in reasons.ALL}
-    for _, reason, _ in list(listing_skips) + [tuple(s) for s in report["skipped"]]:
-        skipped[reason] = skipped.get(reason, 0) + 1
+    counts = placement.counts
+    skip_counts = {r: 0 for r in reasons.ALL}
+    for _, reason, _ in skipped:
+        skip_counts[reason] += 1
+    ignore_counts = {r: 0 for r in reasons.IGNORED}
+    for _, reason in ignored:
+        ignore_counts[reason] += 1
     totals = {s: sum(counts[s].values()) for s in SPLITS}
     per_class = {c: sum(counts[s][c] for s in SPLITS) for c in class_names}
 
@@ -42,10 +37,9 @@ def build(
     for name in class_names:
         if per_class[name] == 0:
             warnings.append(f"class '{name}' has no usable images")
-        elif counts["eval"][name] == 0:
-            warnings.append(f"class '{name}' has no eval examples ({per_class[name]} in total)")
-    if ratios.get("test", 0.0) > 0 and totals["test"] == 0:
-        warnings.append("--test-ratio > 0 but no file hashed into the test split")
+        elif per_class[name] < len(SPLITS):
+            warnings.append(f"class '{name}' has {per_class[name]} image(s): too few for a photo in "
+                            "each of train, validation and test")
 
     return {
         "description": f"{sum(totals.values())} photos of {len(class_names)} classes ingested from "
@@ -59,18 +53,19 @@ def build(
         "totals": {**totals, "all": sum(totals.values())},
         "per_class": per_class,
         "listed_files": listed_files,
-        "ignored_files": ignored_files,
-        "skipped": skipped,
-        "skipped_total": sum(skipped.values()),
-        "kept_original": report["kept_original"],
-        "reencoded": report["reencoded"],
+        "skipped": skip_counts,
+        "skipped_total": len(skipped),
+        "ignored": ignore_counts,
+        "ignored_files": len(ignored),
+        "kept_original": placement.kept_original,
+        "reencoded": placement.reencoded,
         "bytes": {
-            "input_images": report["input_bytes"],
-            "stored_images": {s: report["image_bytes"].get(s, 0) for s in SPLITS},
-            "records_gzip": record_bytes,
+            "input_images": placement.input_bytes,
+            "stored_images": dict(placement.stored_bytes),
+            "records": record_bytes,
         },
         "record_files": record_files,
-        "split": {"rule": RULE, "ratios": ratios, "note": STRATIFICATION_NOTE},
+        "split": {"rule": RULE, "ratios": ratios, "stability": STABILITY},
         "settings": settings,
         "warnings": warnings,
         "seconds": round(seconds, 2),
@@ -82,25 +77,29 @@ def _mb(n: int) -> str:
 
 
 def format_console(summary: dict, out_dir: str) -> str:
-    splits = [s for s in SPLITS if summary["totals"][s] or summary["split"]["ratios"].get(s)]
+    splits = list(SPLITS)
     width = max([len("class")] + [len(c) for c in summary["classes"]] + [len("total")])
     lines = [
         f"snout ingest: {summary['totals']['all']} images written to {out_dir} "
         f"in {summary['seconds']:.1f}s ({summary['listed_files']} listed, "
-        f"{summary['skipped_total']} skipped, {summary['ignored_files']} ignored)",
-        "  " + "class".ljust(width) + "".join(f"{s:>9}" for s in splits),
+        f"{summary['skipped_total']} skipped, {summary['ignored_files']} not opened)",
+        "  " + "class".ljust(width) + "".join(f"{s:>12}" for s in splits),
     ]
     for c in summary["classes"]:
-        lines.append("  " + c.ljust(width) + "".join(f"{summary['counts'][s][c]:>9}" for s in splits))
-    lines.append("  " + "total".ljust(width) + "".join(f"{summary['totals'][s]:>9}" for s in splits))
+        lines.append("  " + c.ljust(width) + "".join(f"{summary['counts'][s][c]:>12}" for s in splits))
+    lines.append("  " + "total".ljust(width) + "".join(f"{summary['totals'][s]:>12}" for s in splits))
     skips = {r: n for r, n in summary["skipped"].items() if n}
     if skips:
         lines.append("  skipped: " + ", ".join(f"{r} {n}" for r, n in skips.items())
                      + " (list: skipped.tsv)")
+    ignored = {r: n for r, n in summary["ignored"].items() if n}
+    if ignored:
+        lines.append("  not opened: " + ", ".join(f"{r} {n}" for r, n in ignored.items())
+                     + " (list: ignored.tsv)")
     b = summary["bytes"]
     lines.append(
         f"  bytes: {_mb(b['input_images'])} of accepted input -> "
-        f"{_mb(sum(b['records_gzip'].values()))} of gzip records "
+        f"{_mb(sum(b['records'].values()))} of records "
         f"({summary['kept_original']} kept as-is, {summary['reencoded']} re-encoded)"
     )
     for w in summary["warnings"]:

@@ -42,7 +42,7 @@ class KubeflowConfig:
     """Settings only a cluster run needs; the model/training/gate ones stay in SnoutConfig."""
     image: str                      # the snout image (deploy/Dockerfile), pushed to a registry
     pipeline_root: str              # gs://, s3://, minio:// ...: every component's outputs
-    data: str                       # a `snout ingest` dataset at a remote URI (labels.txt, train/, eval/)
+    data: str                       # a `snout ingest` dataset at a remote URI (labels.txt, train/, validation/, test/)
     classes: Optional[List[str]] = None   # default: <data>/labels.txt, if readable from here
     serving_dir: Optional[str] = None     # where the Pusher writes <model>/<version>/; default <root>/serving
     output: str = DEFAULT_OUTPUT          # .yaml/.yml: PipelineSpec (KFP); .json: PipelineJob (Vertex)

@@ -74,8 +74,7 @@ def _records(files: List[str]):
     import tensorflow as tf
 
     for path in files:
-        compression = "GZIP" if path.endswith(".gz") else ""
-        for raw in tf.data.TFRecordDataset(path, compression_type=compression):
+        for raw in tf.data.TFRecordDataset(path, compression_type=contract.record_compression(path)):
             yield raw.numpy()
 
 

@@ -457,8 +457,10 @@ def read_trials(search_dir: str, project: str = TUNER_PROJECT) -> List[dict]:
 def _read_examples(paths: List[str], limit: int):
     import tensorflow as tf
 
+    from contract import record_dataset
+
     images, labels = [], []
-    for record in tf.data.TFRecordDataset(paths, compression_type="GZIP").take(limit):
+    for record in record_dataset(paths).take(limit):
         example = tf.train.Example.FromString(record.numpy())
         features = example.features.feature
         images.append(features["image"].bytes_list.value[0])

@@ -9,57 +9,47 @@ import os
 import shutil
 from collections import Counter
 
-
 import numpy as np
 import pytest
 from PIL import Image
 
 import contract
-from ingest import api, image_check, layouts, reasons, split
+from ingest import api, image_check, layouts, reasons, tsv
 from contract.errors import UserError
 from tests.fixtures import ingest as fx
 
-EVAL_RATIO = 0.3
 FAST = dict(progress=False, max_pixels=fx.MAX_PIXELS)
+SPLITS = (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT)
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def expected_split(rel_id: str, eval_ratio: float = EVAL_RATIO, test_ratio: float = 0.0) -> str:
-    """The documented rule, re-implemented independently of ingest.split."""
-    u = int.from_bytes(hashlib.sha256(rel_id.encode("utf-8")).digest()[:8], "big") / 2**64
-    return "eval" if u < eval_ratio else ("test" if u < eval_ratio + test_ratio else "train")
-
-
-def expected_counts(rel_to_label, eval_ratio=EVAL_RATIO, test_ratio=0.0):
-    counts = Counter()
-    for rel, label in rel_to_label.items():
-        counts[(expected_split(rel, eval_ratio, test_ratio), label)] += 1
-    return counts
 
 
 def read_records(data_dir: str, split_name: str):
     """(label index, image bytes) of every record of a split, via TensorFlow."""
     import tensorflow as tf
 
-    files = contract.split_files(data_dir, split_name)
     out = []
-    if not files:
-        return out
     spec = {
         contract.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string),
         contract.LABEL_KEY: tf.io.FixedLenFeature([], tf.int64),
     }
-    for raw in tf.data.TFRecordDataset(files, compression_type="GZIP"):
+    files = contract.split_files(data_dir, split_name)
+    assert all(path.endswith(contract.PLAIN_RECORD_SUFFIX) for path in files)  # JPEGs: no gzip
+    for raw in contract.record_dataset(files):
         ex = tf.io.parse_single_example(raw, spec)
         out.append((int(ex[contract.LABEL_KEY]), bytes(ex[contract.IMAGE_KEY].numpy())))
     return out
 
 
 def read_manifest(data_dir: str):
-    with open(os.path.join(data_dir, api.MANIFEST_FILE), encoding="utf-8") as f:
-        return [tuple(line.rstrip("\n").split("\t")) for line in f]
+    return [tuple(row) for row in tsv.read(os.path.join(data_dir, api.MANIFEST_FILE))]
+
+
+def assert_class_in_every_split(summary):
+    for name, n in summary["per_class"].items():
+        if n >= 3:
+            assert all(summary["counts"][s][name] >= 1 for s in SPLITS), (name, summary["counts"])
 
 
 # ---------------------------------------------------------------- one image, no Beam
@@ -114,29 +104,7 @@ def test_plain_rgb_jpeg_is_kept_byte_for_byte_unless_resized():
     assert image_check.check_image(data, max_side=64).encoded == data  # already small enough
 
 
-# ---------------------------------------------------------------- split rule
-
-
-def test_split_is_stable_independent_and_statistically_stratified():
-    ratios = split.split_ratios(0.2, 0.1)
-    ids = [f"class_{i % 3}/img_{i}.jpg" for i in range(6000)]
-    first = {i: split.assign_split(i, ratios) for i in ids}
-    assert all(first[i] == expected_split(i, 0.2, 0.1) for i in ids)
-    # Assignment depends on the file alone: a bigger collection does not move old files.
-    more = ids + [f"class_{i % 3}/new_{i}.jpg" for i in range(2000)]
-    assert all(split.assign_split(i, ratios) == first[i] for i in more[: len(ids)])
-    counts = Counter(first.values())
-    assert abs(counts["eval"] / len(ids) - 0.2) < 0.03
-    assert abs(counts["test"] / len(ids) - 0.1) < 0.03
-    # Adding a test split never moves a file into or out of eval.
-    no_test = split.split_ratios(0.2, 0.0)
-    assert all((first[i] == "eval") == (split.assign_split(i, no_test) == "eval") for i in ids)
-
-
-@pytest.mark.parametrize("eval_ratio,test_ratio", [(0.0, 0.0), (0.6, 0.4), (1.0, 0.0), (0.2, -0.1)])
-def test_bad_ratios_are_rejected(eval_ratio, test_ratio):
-    with pytest.raises(ValueError):
-        split.split_ratios(eval_ratio, test_ratio)
+# ---------------------------------------------------------------- layouts
 
 
 def test_default_filename_pattern():
@@ -154,7 +122,7 @@ def folders(tmp_path_factory):
     base = tmp_path_factory.mktemp("folders")
     src, out = str(base / "PetImages"), str(base / "out")
     good = fx.make_class_folders(src)
-    summary = api.ingest(out, src, eval_ratio=EVAL_RATIO, **FAST)
+    summary = api.ingest(out, src, **FAST)
     written = {rel: rel.split("/")[0] for rel in good}
     written.update({f"cat/{name}": "cat" for name in fx.SPECIAL_SIZES})
     return dict(src=src, out=out, good=good, written=written, summary=summary, base=base)
@@ -164,42 +132,41 @@ def test_folders_exact_counts(folders):
     s, written = folders["summary"], folders["written"]
     assert s["classes"] == ["cat", "dog"]
     assert s["per_class"] == {"cat": 12 + len(fx.SPECIAL_SIZES), "dog": 10}
-    want = expected_counts(written)
-    for split_name in ("train", "eval", "test"):
-        for label in ("cat", "dog"):
-            assert s["counts"][split_name][label] == want[(split_name, label)], (split_name, label)
-    assert s["counts"]["eval"]["cat"] > 0 and s["counts"]["eval"]["dog"] > 0  # fixture sanity
+    assert_class_in_every_split(s)
+    assert {(sp, lab): n for sp in SPLITS for lab, n in s["counts"][sp].items()} == Counter(
+        (sp, lab) for sp, lab, _ in read_manifest(folders["out"]))
     assert s["skipped"] == {
-        "empty_file": 1, "not_an_image": 1, "truncated": 2, "unsupported_format": 1,
-        "too_large": 1, "unreadable": 0, "unknown_label": 1, "missing_file": 0, "duplicate_id": 0,
+        "empty_file": 1, "not_an_image": 1, "truncated": 3, "unsupported_format": 1,
+        "too_large": 1, "unreadable": 0, "unknown_label": 1, "invalid_label": 0, "missing_file": 0,
+        "duplicate_id": 0, "duplicate_image": 2,
     }
-    assert s["ignored_files"] == 1  # notes.txt
-    assert s["listed_files"] == len(written) + 7
+    assert s["ignored_files"] == 1 and s["ignored"]["other_extension"] == 1  # notes.txt
+    assert s["listed_files"] == len(written) + 10
     assert (s["kept_original"], s["reencoded"]) == (22, len(fx.SPECIAL_SIZES))
     assert s["warnings"] == []
     on_disk = json.load(open(os.path.join(folders["out"], contract.SUMMARY_FILE)))
     assert on_disk["counts"] == s["counts"] and on_disk["skipped"] == s["skipped"]
+    assert "sha256(image file bytes)" in on_disk["split"]["rule"] and on_disk["split"]["stability"]
 
 
 def test_folders_records_decode_to_3_channels_with_right_labels(folders):
     import tensorflow as tf
 
-    out, written, good = folders["out"], folders["written"], folders["good"]
+    out, good = folders["out"], folders["good"]
     assert contract.read_vocabulary(out) == ["cat", "dog"]
-    assert contract.split_files(out, "test") == []
+    split_of = {rel: sp for sp, _, rel in read_manifest(out)}
     sizes = Counter()
-    for split_name in ("train", "eval"):
+    for split_name in SPLITS:
         recs = read_records(out, split_name)
-        labels = Counter(["cat", "dog"][label] for label, _ in recs)
-        want = expected_counts(written)
-        assert labels == Counter({lab: want[(split_name, lab)] for lab in ("cat", "dog")})
+        assert Counter(["cat", "dog"][label] for label, _ in recs) == Counter(
+            folders["summary"]["counts"][split_name]) - Counter()
         for label, data in recs:
             image = tf.io.decode_image(data, channels=0, expand_animations=False)
             assert image.shape[-1] == 3 and image.dtype == tf.uint8
             sizes[(int(image.shape[1]), int(image.shape[0]))] += 1
         stored = {data for _, data in recs}
         for rel, data in good.items():  # plain RGB JPEGs are stored unchanged, in their split
-            assert (data in stored) == (expected_split(rel) == split_name)
+            assert (data in stored) == (split_of[rel] == split_name)
     assert sizes[fx.GOOD_SIZE] == len(good)
     for name, size in fx.SPECIAL_SIZES.items():
         assert sizes[size] == 1, name  # e.g. the EXIF-rotated image stored upright: 20x40
@@ -208,39 +175,35 @@ def test_folders_records_decode_to_3_channels_with_right_labels(folders):
 def test_folders_manifest_and_skip_list(folders):
     manifest = read_manifest(folders["out"])
     assert manifest == sorted(manifest)
-    assert {rel: (sp, lab) for sp, lab, rel in manifest} == {
-        rel: (expected_split(rel), lab) for rel, lab in folders["written"].items()
-    }
-    with open(os.path.join(folders["out"], api.SKIPPED_FILE), encoding="utf-8") as f:
-        skipped = {line.split("\t")[0]: line.split("\t")[1] for line in f}
+    assert {rel: lab for _, lab, rel in manifest} == folders["written"]
+    skipped = {row[0]: row[1] for row in tsv.read(os.path.join(folders["out"], api.SKIPPED_FILE))}
     want = {f"cat/{name}": reason for name, reason in fx.BAD_FILES.items()}
     want.update({"dog/truncated2.jpg": "truncated", "stray.jpg": "unknown_label"})
+    want.update({copy: "duplicate_image" for copy in fx.DUPLICATES})  # cat/cat_000.jpg sorts first
     assert skipped == want
+    assert tsv.read(os.path.join(folders["out"], api.IGNORED_FILE)) == [["cat/notes.txt", "other_extension"]]
 
 
-def test_same_input_twice_gives_identical_split_membership(folders):
+def test_same_input_twice_gives_identical_records(folders):
     again = str(folders["base"] / "again")
-    api.ingest(again, folders["src"], eval_ratio=EVAL_RATIO, **FAST)
-    with open(os.path.join(folders["out"], api.MANIFEST_FILE), "rb") as a, \
-            open(os.path.join(again, api.MANIFEST_FILE), "rb") as b:
-        assert a.read() == b.read()
-    for split_name in ("train", "eval"):
-        first = sorted(hashlib.sha256(d).hexdigest() for _, d in read_records(folders["out"], split_name))
-        second = sorted(hashlib.sha256(d).hexdigest() for _, d in read_records(again, split_name))
-        assert first == second
+    api.ingest(again, folders["src"], **FAST)
+    for name in (api.MANIFEST_FILE, *(f for s in SPLITS for f in folders["summary"]["record_files"][s])):
+        with open(os.path.join(folders["out"], name), "rb") as a, open(os.path.join(again, name), "rb") as b:
+            assert a.read() == b.read(), name
 
-    # Adding files and re-ingesting into the same folder leaves every old file where it was.
+    # Adding files and re-ingesting into the same folder: old photos keep their split unless
+    # the fill rule moved them (their own class gets no new photo here, so none can move).
     src = str(folders["base"] / "grown")
     shutil.copytree(folders["src"], src)
     for i in range(8):
         fx.write(os.path.join(src, "dog", f"new_{i}.jpg"), fx.jpeg_bytes(seed=7000 + i))
-    grown = api.ingest(again, src, eval_ratio=EVAL_RATIO, **FAST)
+    grown = api.ingest(again, src, **FAST)
     assert grown["per_class"]["dog"] == 18
     new_manifest = {rel: sp for sp, _, rel in read_manifest(again)}
     old_manifest = {rel: sp for sp, _, rel in read_manifest(folders["out"])}
-    assert all(new_manifest[rel] == sp for rel, sp in old_manifest.items())
+    assert all(new_manifest[rel] == sp for rel, sp in old_manifest.items() if rel.startswith("cat/"))
     # Old shards were replaced, not added to: record count equals the new total.
-    assert sum(len(read_records(again, s)) for s in ("train", "eval")) == grown["totals"]["all"]
+    assert sum(len(read_records(again, s)) for s in SPLITS) == grown["totals"]["all"]
 
 
 def test_changed_class_set_needs_overwrite(folders, tmp_path):
@@ -263,21 +226,20 @@ def test_changed_class_set_needs_overwrite(folders, tmp_path):
 def test_csv_layout_exact_counts(tmp_path):
     csv_path = fx.make_csv_layout(str(tmp_path / "dogs"))
     out = str(tmp_path / "out")
-    s = api.ingest(out, csv_path=csv_path, image_dir=str(tmp_path / "dogs" / "train"),
-                   eval_ratio=EVAL_RATIO, **FAST)
+    s = api.ingest(out, csv_path=csv_path, image_dir=str(tmp_path / "dogs" / "train"), **FAST)
     assert s["layout"] == "csv" and s["classes"] == ["beagle", "corgi", "pug"]
     assert s["per_class"] == {"beagle": 5, "corgi": 4, "pug": 3}
     assert {r: n for r, n in s["skipped"].items() if n} == {
         "missing_file": 2, "unknown_label": 1, "duplicate_id": 1, "truncated": 1,
     }
-    assert s["ignored_files"] == 1
-    written = {rel: lab for _, lab, rel in read_manifest(out)}
-    assert len(written) == 12
-    want = expected_counts(written)
-    for split_name in ("train", "eval"):
+    assert s["ignored"]["not_in_csv"] == 1
+    assert_class_in_every_split(s)
+    manifest = read_manifest(out)
+    assert len(manifest) == 12
+    for split_name in SPLITS:
         assert Counter(
             ["beagle", "corgi", "pug"][lab] for lab, _ in read_records(out, split_name)
-        ) == Counter({lab: n for (sp, lab), n in want.items() if sp == split_name})
+        ) == Counter(lab for sp, lab, _ in manifest if sp == split_name)
 
 
 def test_filename_layout_with_test_split_via_the_cli(tmp_path, capsys):
@@ -287,7 +249,7 @@ def test_filename_layout_with_test_split_via_the_cli(tmp_path, capsys):
     out = str(tmp_path / "out")
     code = main([
         "ingest", str(tmp_path / "train"), "--out", out, "--filename-pattern", r"^(?P<label>cat|dog)\.",
-        "--eval-ratio", "0.3", "--test-ratio", "0.2", "--max-pixels", str(fx.MAX_PIXELS),
+        "--validation-ratio", "0.3", "--test-ratio", "0.2", "--max-pixels", str(fx.MAX_PIXELS),
         "--no-progress", "--beam-arg=--direct_num_workers=1",
     ])
     console = capsys.readouterr().out
@@ -297,13 +259,22 @@ def test_filename_layout_with_test_split_via_the_cli(tmp_path, capsys):
     assert s["layout"] == "filenames" and s["classes"] == ["cat", "dog"]
     assert s["per_class"] == {"cat": 7, "dog": 6}
     assert {r: n for r, n in s["skipped"].items() if n} == {"unknown_label": 1, "empty_file": 1}
-    want = expected_counts({f"cat.{i}.jpg": "cat" for i in range(7)}
-                           | {f"dog.{i}.jpg": "dog" for i in range(6)}, 0.3, 0.2)
-    assert all(sum(n for (sp, _), n in want.items() if sp == name) > 0 for name in ("eval", "test"))
-    for split_name in ("train", "eval", "test"):
-        for label in ("cat", "dog"):
-            assert s["counts"][split_name][label] == want[(split_name, label)]
+    assert s["split"]["ratios"] == {"train": pytest.approx(0.5), "validation": 0.3, "test": 0.2}
+    assert_class_in_every_split(s)
+    for split_name in SPLITS:
         assert len(read_records(out, split_name)) == sum(s["counts"][split_name].values())
+
+
+def test_eval_ratio_is_a_deprecated_alias(tmp_path, capsys):
+    from cli.main import main
+
+    fx.make_filename_layout(str(tmp_path))
+    out = str(tmp_path / "out")
+    assert main(["ingest", str(tmp_path / "train"), "--out", out, "--filename-pattern", r"^(?P<label>cat|dog)\.",
+                 "--eval-ratio", "0.25", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "--eval-ratio is deprecated" in captured.out + captured.err
+    assert contract.read_summary(out)["split"]["ratios"]["validation"] == 0.25
 
 
 # ---------------------------------------------------------------- user errors: one line, exit 2
@@ -351,3 +322,4 @@ def test_nothing_usable_is_an_error_after_the_run(tmp_path):
         fx.write(str(tmp_path / "src" / label / "x.jpg"), b"not an image")
     with pytest.raises(UserError, match="none of the 2 listed images could be used"):
         api.ingest(str(tmp_path / "out"), str(tmp_path / "src"), **FAST)
+    assert os.listdir(tmp_path) == ["src"]  # no output, no leftover temporary folder
