@@ -1,18 +1,23 @@
 """The one definition of snout's TFX DAG, shared by every runner (local, Kubeflow).
 
 ImportExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform
-  -> [Tuner] -> Trainer -> Resolver(latest blessed) -> Evaluator -> Pusher
+  -> [Tuner] -> Trainer -> [Resolver(latest blessed)] -> Evaluator -> Pusher
+
+baseline="resolver": the Resolver's latest blessed model is the Evaluator's baseline (local runs).
+baseline="served": no Resolver node (open-source KFP runs no resolver executors); the Evaluator
+takes the newest version under the push destination at run time.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import List, Optional
 
 from tfx import v1 as tfx
 
 import contract
-from components.evaluation import eval_config
+from components.evaluator.component import Evaluator
 from components.pusher import IdempotentPusher
 from pipeline.config import SnoutConfig
 
@@ -26,6 +31,16 @@ FUNCTION_PATHS = {"preprocessing_fn": "trainer.module.preprocessing_fn",
                   "run_fn": "trainer.module.run_fn", "tuner_fn": "trainer.module.tuner_fn"}
 
 
+BASELINES = ("resolver", "served")
+
+
+def gate_splits(split_names: List[str]):
+    """(split the Evaluator gates on, split reported beside it or None): test, else a legacy dataset's eval."""
+    gate = contract.TEST_SPLIT if contract.TEST_SPLIT in split_names else contract.EVAL_SPLIT
+    validation = contract.VALIDATION_SPLIT if contract.VALIDATION_SPLIT in split_names else None
+    return gate, validation
+
+
 def _user_code(fn: str, module_file: Optional[str]) -> dict:
     return {"module_file": module_file} if module_file else {fn: FUNCTION_PATHS[fn]}
 
@@ -37,7 +52,9 @@ def _uri(path: str) -> str:
 
 def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], dataset_description: str,
                     metadata_connection_config=None, module_file: Optional[str] = MODULE_FILE,
-                    beam_pipeline_args: Optional[List[str]] = None) -> tfx.dsl.Pipeline:
+                    beam_pipeline_args: Optional[List[str]] = None, baseline: str = "resolver") -> tfx.dsl.Pipeline:
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline={baseline!r}: expected one of {BASELINES}")
     custom = config.training_config(class_names, dataset_description)
 
     example_gen = tfx.components.ImportExampleGen(
@@ -86,18 +103,21 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         eval_args=tfx.proto.EvalArgs(splits=[contract.EVAL_SPLIT]),
         custom_config=custom)
 
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
-
-    evaluator = tfx.components.Evaluator(
-        examples=example_gen.outputs["examples"],
-        model=trainer_component.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
-        example_splits=[contract.EVAL_SPLIT],
-        eval_config=eval_config(config.min_accuracy, config.max_accuracy_drop, len(class_names)))
+    model_resolver = None
+    if baseline == "resolver":
+        model_resolver = tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        ).with_id("latest_blessed_model_resolver")
+    gate_split, validation_split = gate_splits(
+        [s["name"] for s in json.loads(example_gen.exec_properties["input_config"])["splits"]])
+    evaluator = Evaluator(
+        examples=example_gen.outputs["examples"], model=trainer_component.outputs["model"],
+        baseline_model=model_resolver.outputs["model"] if model_resolver else None,
+        served_model_dir=_uri(config.model_serving_dir) if baseline == "served" else None,
+        num_classes=len(class_names), min_accuracy=config.min_accuracy, max_accuracy_drop=config.max_accuracy_drop,
+        gate_split=gate_split, validation_split=validation_split)
 
     pusher = IdempotentPusher(
         model=trainer_component.outputs["model"],
@@ -107,7 +127,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
 
     components = [example_gen, statistics_gen, schema_gen, example_validator, transform]
     components += [node for node in (tuner, hyperparameters_importer) if node is not None]
-    components += [trainer_component, model_resolver, evaluator, pusher]
+    components += [node for node in (trainer_component, model_resolver, evaluator, pusher) if node is not None]
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=_uri(config.pipeline_root),
