@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import List, Optional
 
+from contract import MODEL_EXTRA_DIR, VOCABULARY_FILE
 from contract.evaluation import ACCURACY, GateCheck
 
 ALPHA = 0.05  # one-sided significance of the McNemar test
@@ -59,15 +60,15 @@ def regression_check(candidate: float, baseline: float, candidate_only: int, bas
     head = (f"{split} accuracy {candidate:.4f} vs baseline {baseline:.4f} on the same {count} {split} examples "
             f"(overall slice)")
     disagreement = (f"of the {baseline_only + candidate_only} examples the models disagree on, the baseline is right "
-                    f"on {baseline_only} and the candidate on {candidate_only} (McNemar one-sided p = {p:.4f})")
+                    f"on {baseline_only} and the candidate on {candidate_only} (McNemar one-sided p = {p:.4f}")
     if drop <= max_accuracy_drop + 1e-12:
         verdict, passed = f"a drop of {max(drop, 0.0):.4f}, within the allowed {max_accuracy_drop:.4f} " \
                           f"(--max-accuracy-drop)", True
     elif p >= alpha:
-        verdict, passed = f"a drop of {drop:.4f} that is within noise: {disagreement} >= {alpha}", True
+        verdict, passed = f"a drop of {drop:.4f} that is within noise: {disagreement} >= {alpha})", True
     else:
         verdict, passed = (f"a drop of {drop:.4f}, more than the allowed {max_accuracy_drop:.4f} "
-                           f"(--max-accuracy-drop) and not noise: {disagreement} < {alpha}", False)
+                           f"(--max-accuracy-drop) and not noise: {disagreement} < {alpha})", False)
     return GateCheck("no_regression", True, passed, f"{head}: {verdict}", ACCURACY, "overall", drop,
                      max_accuracy_drop, numbers)
 
@@ -75,7 +76,8 @@ def regression_check(candidate: float, baseline: float, candidate_only: int, bas
 def class_list_mismatch(candidate: List[str], baseline: Optional[List[str]]) -> Optional[str]:
     """Why the baseline cannot be compared with the candidate, or None when it can."""
     if baseline is None:
-        return "the baseline model has no class list (assets.extra/labels.txt), so it may be for another task"
+        return (f"the baseline model has no class list ({MODEL_EXTRA_DIR}/{VOCABULARY_FILE}), "
+                "so it may be for another task")
     if list(baseline) == list(candidate):
         return None
 
