@@ -23,6 +23,8 @@ def inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("evaluator")
     examples = write_examples(str(root / "examples"), {contract.TEST_SPLIT: N_TEST,
                                                        contract.VALIDATION_SPLIT: N_VALIDATION}, len(CLASSES))
+    # Without a validation split (a legacy dataset): the Evaluator grades and reports the test split only.
+    test_only = write_examples(str(root / "test_only"), {contract.TEST_SPLIT: N_TEST}, len(CLASSES))
     test = lambda *ids: [example_bytes(contract.TEST_SPLIT, i) for i in ids]  # noqa: E731
     models = {
         "perfect": export_model(str(root / "perfect" / "Format-Serving"), CLASSES),
@@ -34,7 +36,14 @@ def inputs(tmp_path_factory):
         "baseline_wrong_on_0": export_model(str(root / "baseline0" / "Format-Serving"), CLASSES, test(0)),
         "other_classes": export_model(str(root / "other" / "Format-Serving"), ["cat", "dog"]),
     }
-    return root, examples, models
+    return root, examples, test_only, models
+
+
+@pytest.fixture(scope="module")
+def regressed(inputs):
+    """The regressed candidate against the perfect baseline (one TFMA run shared by two tests)."""
+    root, examples, _, models = inputs
+    return _evaluate(root, examples, models["regressed"], "regressed", baseline_dir=models["perfect"])
 
 
 def _evaluate(root, examples, candidate_dir, name, baseline_dir=None, served_dir=None, max_drop=0.0):
@@ -64,10 +73,9 @@ def _check(result, name):
     return next(c for c in result.checks if c.name == name)
 
 
-def test_a_significant_regression_passing_min_accuracy_is_refused_and_not_pushed(inputs, tmp_path):
-    root, examples, models = inputs
-    result, evaluation, blessing = _evaluate(root, examples, models["regressed"], "regressed",
-                                             baseline_dir=models["perfect"])
+def test_a_significant_regression_passing_min_accuracy_is_refused_and_not_pushed(inputs, regressed, tmp_path):
+    models = inputs[-1]
+    result, evaluation, blessing = regressed
     accuracy = _check(result, "min_accuracy")
     assert accuracy.passed and accuracy.value == pytest.approx(41 / 48)
     regression = _check(result, "no_regression")
@@ -103,10 +111,8 @@ def test_a_significant_regression_passing_min_accuracy_is_refused_and_not_pushed
     assert not serving.exists() or not os.listdir(serving)
 
 
-def test_per_class_metrics_are_the_argmax_and_agree_with_the_confusion_matrix(inputs):
-    root, examples, models = inputs
-    result, evaluation, _ = _evaluate(root, examples, models["regressed"], "per_class")
-    assert _check(result, "no_regression").applied is False  # no baseline: the first model
+def test_per_class_metrics_are_the_argmax_and_agree_with_the_confusion_matrix(regressed):
+    result, evaluation, _ = regressed
     from report.metrics import confusion_matrix, per_class_metrics
 
     labels = np.arange(N_TEST) % len(CLASSES)
@@ -126,25 +132,26 @@ def test_per_class_metrics_are_the_argmax_and_agree_with_the_confusion_matrix(in
 
 def test_served_baseline_and_noise(inputs, tmp_path):
     """baseline="served": the newest version under the push destination; a 1-example drop is noise."""
-    root, examples, models = inputs
+    root, _, test_only, models = inputs
     import shutil
 
     serving = tmp_path / "serving"
     shutil.copytree(models["other_classes"], serving / "1")
     shutil.copytree(models["baseline_wrong_on_0"], serving / "2")
-    result, _, blessing = _evaluate(root, examples, models["noisy"], "served", served_dir=str(serving))
+    result, _, blessing = _evaluate(root, test_only, models["noisy"], "served", served_dir=str(serving))
     assert result.baseline["source"] == "served" and result.baseline["version"] == "2"
     regression = _check(result, "no_regression")
     assert regression.applied and regression.passed and result.blessed
     assert (regression.numbers["baseline_only_correct"], regression.numbers["candidate_only_correct"]) == (2, 1)
     assert regression.numbers["p_value"] == pytest.approx(0.5)
     assert "within noise" in regression.sentence
+    assert result.validation == {}  # no validation split to report
     assert os.path.isfile(os.path.join(blessing.uri, constants.BLESSED_FILE_NAME))
 
 
 def test_a_baseline_for_other_classes_is_not_compared(inputs):
-    root, examples, models = inputs
-    result, _, _ = _evaluate(root, examples, models["perfect"], "other", baseline_dir=models["other_classes"])
+    root, _, test_only, models = inputs
+    result, _, _ = _evaluate(root, test_only, models["perfect"], "other", baseline_dir=models["other_classes"])
     regression = _check(result, "no_regression")
     assert not regression.applied and result.blessed and result.baseline["same_classes"] is False
     assert "different class list" in regression.sentence and "2 classes: cat, dog" in regression.sentence
