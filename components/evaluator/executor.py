@@ -77,7 +77,7 @@ class Executor(tfx_evaluator.Executor):
 
         evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
         blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
-        split = (json_utils.loads(exec_properties.get(specs.EXAMPLE_SPLITS_KEY) or "null") or ["eval"])[0]
+        split = (json_utils.loads(exec_properties.get(specs.EXAMPLE_SPLITS_KEY) or "null") or [contract.EVAL_SPLIT])[0]
         result = self._decide(evaluation_uri, exec_properties, split, baseline_info)
         result.validation = self._validation(input_dict, exec_properties, evaluation_uri)
         ev.write_gate(evaluation_uri, result)
@@ -160,7 +160,7 @@ def _tfma_failures(evaluation_uri: str, split: str, accuracy_check: ev.GateCheck
     found = []
     for per_slice in tfma.load_validation_result(evaluation_uri).metric_validations_per_slice:
         keys = per_slice.slice_key.single_slice_keys
-        where = ", ".join(f"{k.column}={k.int64_value or k.bytes_value.decode() or k.float_value}" for k in keys)
+        where = ", ".join(f"{k.column}={getattr(k, k.WhichOneof('kind'))}" for k in keys)
         for failure in per_slice.failures:
             if failure.metric_key.name == accuracy_check.metric and not keys and not failure.metric_key.is_diff:
                 continue

@@ -68,7 +68,7 @@ def test_console_script_help_lists_every_command():
 def test_example_validator_anomalies_are_read_per_split(tmp_path):
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-    from report.results import read_anomalies
+    from report.dataset import read_anomalies
 
     for split, feature in (("train", None), ("eval", "label")):
         proto = anomalies_pb2.Anomalies()
