@@ -125,13 +125,16 @@ class Executor(tfx_evaluator.Executor):
         max_drop = float(exec_properties.get(MAX_ACCURACY_DROP_KEY) or 0.0)
         checks = [gate.min_accuracy_check(value(ev.ACCURACY), min_accuracy, count, split)]
         checks += _tfma_failures(evaluation_uri, split, checks[0])
+        paired = [value(name, is_diff=True) for name in (ev.CANDIDATE_ONLY_CORRECT, ev.BASELINE_ONLY_CORRECT)]
         if baseline_info.get("skipped"):
             checks.append(gate.skipped_regression_check(baseline_info["skipped"], max_drop))
+        elif None in paired + [value(ev.ACCURACY), value(ev.ACCURACY, ev.BASELINE)]:  # fail closed
+            checks.append(ev.GateCheck("no_regression", True, False, "no-regression check could not be computed: "
+                                         "TFMA gave no paired counts or accuracy for both models", threshold=max_drop))
         else:
             baseline_info["accuracy"] = value(ev.ACCURACY, ev.BASELINE)
-            checks.append(gate.regression_check(
-                value(ev.ACCURACY), baseline_info["accuracy"], int(value(ev.CANDIDATE_ONLY_CORRECT, is_diff=True)),
-                int(value(ev.BASELINE_ONLY_CORRECT, is_diff=True)), count, max_drop, split))
+            checks.append(gate.regression_check(value(ev.ACCURACY), baseline_info["accuracy"], int(paired[0]),
+                                                int(paired[1]), count, max_drop, split))
         blessed = all(c.passed for c in checks if c.applied)
         return ev.GateResult(blessed=blessed, split=split, example_count=count, checks=checks, baseline=baseline_info)
 
