@@ -18,7 +18,7 @@ ACCURACY = "sparse_categorical_accuracy"
 TOP_K_ACCURACY = "top_5_accuracy"
 TOP_K = 5                               # top-k accuracy is computed for more than this many classes
 EXAMPLE_COUNT = "example_count"
-PRECISION = "precision"                 # per class, of the argmax (TFMA top_k=1, binarized by class id)
+PRECISION = "precision"                 # per class, of the argmax: from TFMA's multi-class confusion matrix
 RECALL = "recall"
 CANDIDATE_ONLY_CORRECT = "candidate_only_correct"  # paired counts: test examples exactly one model gets right
 BASELINE_ONLY_CORRECT = "baseline_only_correct"

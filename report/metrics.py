@@ -26,18 +26,22 @@ class EvaluationSummary:
     example_count: Optional[int] = None
     confusion: Optional[np.ndarray] = None   # [C, C], rows actual, columns predicted (argmax)
     unpredicted: Optional[np.ndarray] = None  # [C]: examples TFMA counted with no predicted class
-    # class -> precision, recall (absent when undefined: a class never predicted has no precision), support
+    # class -> precision, recall of the argmax (absent when undefined: a class never predicted has no precision), support
     per_class: Dict[str, dict] = field(default_factory=dict)
 
 
-def per_class_metrics(overall: dict, class_names) -> Dict[str, dict]:
-    """{class: {precision, recall}} of the candidate; NaN (0/0) values are left out."""
+def per_class_metrics(confusion: np.ndarray, unpredicted: np.ndarray, class_names) -> Dict[str, dict]:
+    """{class: {precision, recall, support}} of the argmax, read off the confusion matrix.
+
+    Precision is left out for a class never predicted (0/0), recall for a class with no example."""
     per_class = {}
-    for (name, model, is_diff, class_id), value in overall.items():
-        if model == ev.CANDIDATE and not is_diff and class_id is not None and name in (ev.PRECISION, ev.RECALL):
-            entry = per_class.setdefault(label_of(class_names, class_id), {})
-            if finite(value):
-                entry[name] = value
+    for i in range(confusion.shape[0]):
+        predicted, support = int(confusion[:, i].sum()), int(confusion[i].sum() + unpredicted[i])
+        entry = per_class.setdefault(label_of(class_names, i), {"support": support})
+        if predicted:
+            entry[ev.PRECISION] = float(confusion[i, i] / predicted)
+        if support:
+            entry[ev.RECALL] = float(confusion[i, i] / support)
     return per_class
 
 
@@ -77,11 +81,9 @@ def read_evaluation(evaluation_uri: str, class_names: List[str]) -> EvaluationSu
 
     count = value(ev.EXAMPLE_COUNT)
     summary = EvaluationSummary(accuracy=value(ev.ACCURACY), top_k_accuracy=value(ev.TOP_K_ACCURACY),
-                                example_count=int(count) if count is not None else None,
-                                per_class=per_class_metrics(overall, class_names))
+                                example_count=int(count) if count is not None else None)
     summary.confusion, summary.unpredicted = confusion_matrix(evaluation_uri, len(class_names))
-    for i, support in enumerate(summary.confusion.sum(axis=1) + summary.unpredicted):
-        summary.per_class.setdefault(label_of(class_names, i), {})["support"] = int(support)
+    summary.per_class = per_class_metrics(summary.confusion, summary.unpredicted, class_names)
     return summary
 
 

@@ -113,19 +113,21 @@ def test_a_significant_regression_passing_min_accuracy_is_refused_and_not_pushed
 
 def test_per_class_metrics_are_the_argmax_and_agree_with_the_confusion_matrix(regressed):
     result, evaluation, _ = regressed
-    from report.metrics import confusion_matrix, per_class_metrics
+    from report.metrics import read_evaluation
 
     labels = np.arange(N_TEST) % len(CLASSES)
     predicted = np.where(np.arange(N_TEST) < 7, (labels + 1) % len(CLASSES), labels)
     expected = np.zeros((len(CLASSES), len(CLASSES)), int)
     np.add.at(expected, (labels, predicted), 1)
-    confusion, _ = confusion_matrix(evaluation.uri, len(CLASSES))
-    np.testing.assert_array_equal(confusion, expected)
-    per_class = per_class_metrics(ev.metric_values(evaluation.uri)[None], CLASSES)
+    summary = read_evaluation(evaluation.uri, CLASSES)
+    np.testing.assert_array_equal(summary.confusion, expected)
+    assert summary.accuracy == pytest.approx(np.trace(expected) / N_TEST)
+    per_class = summary.per_class
     for i, name in enumerate(CLASSES):
         tp = expected[i, i]
         assert per_class[name][ev.PRECISION] == pytest.approx(tp / expected[:, i].sum())
         assert per_class[name][ev.RECALL] == pytest.approx(tp / expected[i].sum())
+        assert per_class[name]["support"] == expected[i].sum()
     overall = ev.metric_values(evaluation.uri)[None]
     assert overall[(ev.TOP_K_ACCURACY, ev.CANDIDATE, False, None)] == pytest.approx(1.0)  # the label is 2nd at worst
 

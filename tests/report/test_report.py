@@ -314,3 +314,13 @@ def test_targets_resolve_to_the_workspace_metadata(tmp_path):
     assert resolve_target(str(evaluation)) == (metadata, str(tmp_path), str(evaluation))
     with pytest.raises(UserError):
         resolve_target(str(tmp_path / "nope"))
+
+
+def test_per_class_metrics_are_read_off_the_argmax_confusion_matrix():
+    from report.metrics import per_class_metrics
+
+    # A collapsed 2-class model answering "cat" for everything (the run that showed TFMA's top_k=1
+    # per-class metrics counting a tie as both classes).
+    per_class = per_class_metrics(np.array([[6, 0], [6, 0]]), np.zeros(2, int), ["cat", "dog"])
+    assert per_class["cat"] == {"support": 6, "precision": 0.5, "recall": 1.0}
+    assert per_class["dog"] == {"support": 6, "recall": 0.0}  # never predicted: no precision, not nan
