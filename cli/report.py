@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from report.collect import DEFAULT_MAX_IMAGES
+from report.predictions import DEFAULT_MAX_IMAGES
 
 
 def report(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
     parser.add_argument("--pipeline-name", default="snout", help="TFX pipeline name (MLMD context)")
     parser.add_argument("--output", default=None, help="output folder (default: <workspace>/report)")
     parser.add_argument("--max-images", type=int, default=DEFAULT_MAX_IMAGES,
-                        help="eval images the model is run on for the mistakes grid and top-k charts")
+                        help="eval graded (test) images the model is run on for the mistakes grid and top-k charts")
     parser.add_argument("--predictions", action=argparse.BooleanOptionalAction, default=True,
-                        help="run the model on eval images (grids, top-k); --no-predictions skips it")
+                        help="run the model on graded images (grids, top-k); --no-predictions skips it")
     parser.set_defaults(func=report)

@@ -182,6 +182,9 @@ def _weights_line(config: SnoutConfig) -> str:
     return describe(HUB_MODULE_WEIGHTS if config.backbone == "hub" else config.weights)
 
 
+PER_CLASS_LINES_MAX = 10  # more classes: a summary here, the full table in the report
+
+
 def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
     problems = {split: found for split, found in outcome.data_anomalies.items() if found}
     if not problems:
@@ -189,18 +192,15 @@ def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
     for split, found in problems.items():
         for feature, description in found.items():
             print(f"[snout] data check: ANOMALY in {split} split, feature {feature!r}: {description}")
-    accuracy = f"{outcome.accuracy:.4f}" if outcome.accuracy is not None else "n/a"
-    print(f"[snout] eval accuracy {accuracy} on {outcome.example_count} examples "
-          f"(gate: >= {config.min_accuracy}, drop <= {config.max_accuracy_drop} vs last blessed)")
-    for label, values in outcome.per_class.items():
-        print(f"[snout]   {label}: precision {values.get('precision', float('nan')):.3f} "
-              f"recall {values.get('recall', float('nan')):.3f}")
+    print(f"[snout] {_metrics_line(outcome)}")
+    _print_per_class(outcome)
+    for check in outcome.checks:  # each rule of the gate as a sentence with its numbers
+        status = ("passed" if check.passed else "FAILED") if check.applied else "note"
+        print(f"[snout] gate {status}: {check.sentence}")
     if outcome.blessed:
         print("[snout] blessed: yes")
     else:
         print("[snout] blessed: NO - the model failed its gate and was not pushed; the served version is unchanged")
-        for failure in outcome.failed_thresholds:
-            print(f"[snout]   failed: {failure}")
     if outcome.infra_blessed is not None:
         print(f"[snout] infra validation: {'passed' if outcome.infra_blessed else 'FAILED, not pushed'} "
               f"({outcome.infra_reason})")
@@ -209,6 +209,49 @@ def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
     elif outcome.pushed:
         print(f"[snout] pushed model: {outcome.pushed_dir} (version {outcome.pushed_version})")
     print(f"[snout] done in {seconds:.1f}s")
+
+
+def _number(value, digits: int = 4) -> str:
+    from report.metrics import finite
+
+    return f"{value:.{digits}f}" if finite(value) else "n/a"
+
+
+def _metrics_line(outcome) -> str:
+    """The graded split's accuracy (and top-5), with the validation split's beside it."""
+    from contract import evaluation as ev
+
+    line = (f"{outcome.split or 'evaluation'} accuracy {_number(outcome.accuracy)} on {outcome.example_count} "
+            f"examples")
+    if outcome.top_k_accuracy is not None:
+        line += f", top-{ev.TOP_K} {_number(outcome.top_k_accuracy)}"
+    v = outcome.validation
+    if v:
+        line += f" ({v.get('split')}: accuracy {_number(v.get(ev.ACCURACY))} on {v.get(ev.EXAMPLE_COUNT)} examples)"
+    return line
+
+
+def _class_line(name: str, values: dict) -> str:
+    from contract import evaluation as ev
+
+    precision = _number(values.get(ev.PRECISION), 3) if ev.PRECISION in values else "n/a (never predicted)"
+    return (f"{name}: precision {precision} recall {_number(values.get(ev.RECALL), 3)} "
+            f"({values.get('support', 0)} examples)")
+
+
+def _print_per_class(outcome) -> None:
+    """Every class up to PER_CLASS_LINES_MAX classes; beyond, the classes with the lowest recall."""
+    from report.metrics import worst_classes
+
+    per_class = outcome.per_class
+    if len(per_class) <= PER_CLASS_LINES_MAX:
+        for name, values in per_class.items():
+            print(f"[snout]   {_class_line(name, values)}")
+        return
+    worst = worst_classes(per_class)
+    print(f"[snout]   {len(per_class)} classes; lowest recall (the full table is in the report):")
+    for name, values in worst:
+        print(f"[snout]     {_class_line(name, values)}")
 
 
 def run(args: argparse.Namespace) -> int:

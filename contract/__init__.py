@@ -48,6 +48,9 @@ REGRESS_METHOD_NAME = "tensorflow/serving/regress"
 SERVE_TAG = "serve"
 CLASSIFY_OUTPUT_CLASSES = "classes"
 CLASSIFY_OUTPUT_SCORES = "scores"
+# Beside the graph in every exported model: labels.txt (VOCABULARY_FILE) and the provenance JSON.
+MODEL_EXTRA_DIR = "assets.extra"
+MODEL_INFO_FILE = "snout_model.json"
 
 # Dataset layout.
 VOCABULARY_FILE = "labels.txt"

@@ -4,10 +4,15 @@ ImportExampleGen(train, validation, test) -> StatisticsGen -> ExampleValidator (
   dataset schema; anomalies fail it) -> Transform (also waits for ClassNamesCheck) -> [Tuner] -> Trainer
   -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher
                       \-> InfraValidator -------------------/
+
+baseline="resolver": the Resolver's latest blessed model is the Evaluator's baseline (local runs).
+baseline="served": no Resolver node (open-source KFP runs no resolver executors); the Evaluator
+takes the newest version under the push destination at run time.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import List, Optional
 
@@ -15,7 +20,7 @@ from tfx import v1 as tfx
 
 import contract
 from components.data_validation import GatingExampleValidator
-from components.evaluation import eval_config
+from components.evaluator.component import Evaluator
 from components.infra_validation.component import SavedModelInfraValidator
 from components.infra_validation.tf_serving import kubernetes_infra_validator
 from components.pusher import IdempotentPusher
@@ -30,6 +35,16 @@ MODULE_FILE = os.path.abspath(trainer.module.__file__)
 # components import these instead of packaging the module file as a wheel.
 FUNCTION_PATHS = {"preprocessing_fn": "trainer.module.preprocessing_fn",
                   "run_fn": "trainer.module.run_fn", "tuner_fn": "trainer.module.tuner_fn"}
+
+
+BASELINES = ("resolver", "served")
+
+
+def gate_splits(split_names: List[str]):
+    """(split the Evaluator gates on, split reported beside it or None): test, else a legacy dataset's eval."""
+    gate = contract.TEST_SPLIT if contract.TEST_SPLIT in split_names else contract.EVAL_SPLIT
+    validation = contract.VALIDATION_SPLIT if contract.VALIDATION_SPLIT in split_names else None
+    return gate, validation
 
 
 def _user_code(fn: str, module_file: Optional[str]) -> dict:
@@ -49,7 +64,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     KFP runs only container/importer executors). infra_validation: "in_process" (SavedModelInfraValidator)
     or "kubernetes" (TFX's InfraValidator starting TF Serving pods; its blessing carries the pushed model).
     schema_file (default --schema): the dataset's schema; without one SchemaGen infers it from this data."""
-    if baseline not in ("resolver", "served") or infra_validation not in ("in_process", "kubernetes"):
+    if baseline not in BASELINES or infra_validation not in ("in_process", "kubernetes"):
         raise ValueError(f"baseline={baseline!r}, infra_validation={infra_validation!r}: see the docstring")
     custom = config.training_config(class_names, dataset_description)
     schema_file = schema_file or config.schema
@@ -116,13 +131,14 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
             model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
             model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
         ).with_id("latest_blessed_model_resolver")
-
-    evaluator = tfx.components.Evaluator(
-        examples=example_gen.outputs["examples"],
-        model=trainer_component.outputs["model"],
-        baseline_model=model_resolver.outputs["model"] if model_resolver is not None else None,
-        example_splits=[contract.TEST_SPLIT],
-        eval_config=eval_config(config.min_accuracy, config.max_accuracy_drop, len(class_names)))
+    gate_split, validation_split = gate_splits(
+        [s["name"] for s in json.loads(example_gen.exec_properties["input_config"])["splits"]])
+    evaluator = Evaluator(
+        examples=example_gen.outputs["examples"], model=trainer_component.outputs["model"],
+        baseline_model=model_resolver.outputs["model"] if model_resolver else None,
+        served_model_dir=_uri(config.model_serving_dir) if baseline == "served" else None,
+        num_classes=len(class_names), min_accuracy=config.min_accuracy, max_accuracy_drop=config.max_accuracy_drop,
+        gate_split=gate_split, validation_split=validation_split)
 
     if infra_validation == "kubernetes":
         infra_validator = kubernetes_infra_validator(trainer_component.outputs["model"],

@@ -98,7 +98,7 @@ def test_console_script_help_lists_every_command():
 def test_example_validator_anomalies_are_read_per_split(tmp_path):
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-    from report.results import read_anomalies
+    from report.dataset import read_anomalies
 
     for split, feature in (("train", None), ("eval", "label")):
         proto = anomalies_pb2.Anomalies()
@@ -107,3 +107,44 @@ def test_example_validator_anomalies_are_read_per_split(tmp_path):
         (tmp_path / f"Split-{split}").mkdir()
         (tmp_path / f"Split-{split}" / "SchemaDiff.pb").write_bytes(proto.SerializeToString())
     assert read_anomalies(str(tmp_path)) == {"eval": {"label": "Out-of-range values"}, "train": {}}
+
+
+def _outcome(n_classes, blessed=True):
+    from contract import evaluation as ev
+    from report.results import RunOutcome
+
+    per_class = {f"breed_{i:03d}": {ev.PRECISION: 0.9, ev.RECALL: 0.5 + i / (2 * n_classes), "support": 3}
+                 for i in range(n_classes)}
+    del per_class["breed_001"][ev.PRECISION]  # never predicted: precision undefined
+    checks = [ev.GateCheck("min_accuracy", True, blessed, "test accuracy 0.7000 on 360 test examples (overall slice) "
+                           "is below the minimum 0.8000 (--min-accuracy)", value=0.7, threshold=0.8),
+              ev.GateCheck("no_regression", False, True, "no-regression check skipped: no baseline model")]
+    return RunOutcome(blessed=blessed, split="test", accuracy=0.7, top_k_accuracy=0.93, example_count=360,
+                      validation={"split": "validation", ev.ACCURACY: 0.72, ev.EXAMPLE_COUNT: 360},
+                      checks=checks, per_class=per_class)
+
+
+def test_outcome_for_120_classes_is_a_summary_without_nan(capsys):
+    from cli.run import print_outcome
+
+    print_outcome(SnoutConfig(), _outcome(120, blessed=False), 1.0)
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) < 20  # not one line per class: the report holds the full table
+    assert "test accuracy 0.7000 on 360 examples, top-5 0.9300 (validation: accuracy 0.7200 on 360" in out
+    assert "120 classes; lowest recall (the full table is in the report)" in out
+    worst = [line for line in out.splitlines() if line.startswith("[snout]     breed_")]
+    assert [line.split()[1] for line in worst] == ["breed_000:", "breed_001:", "breed_002:", "breed_003:",
+                                                   "breed_004:"]
+    assert "breed_001: precision n/a (never predicted)" in out
+    assert "[snout] gate FAILED: test accuracy 0.7000 on 360 test examples (overall slice) is below" in out
+    assert "[snout] gate note: no-regression check skipped: no baseline model" in out
+    assert "nan" not in out.lower() and "double_value" not in out
+
+
+def test_outcome_for_few_classes_lists_every_class(capsys):
+    from cli.run import print_outcome
+
+    print_outcome(SnoutConfig(), _outcome(3), 1.0)
+    out = capsys.readouterr().out
+    assert sum(line.startswith("[snout]   breed_") for line in out.splitlines()) == 3
+    assert "blessed: yes" in out

@@ -85,6 +85,10 @@ def test_rerun_is_cached_and_pushes_no_duplicate(first_pipeline_run):
     assert again.outcome.blessed and again.outcome.pushed and again.outcome.already_served
     assert again.outcome.pushed_version == first_pipeline_run.outcome.pushed_version
     assert again.versions == first_pipeline_run.versions  # no new version directory
+    # The Resolver's baseline is now the same model: the paired check sees no disagreement.
+    regression = next(c for c in again.outcome.checks if c.name == "no_regression")
+    assert regression.applied and regression.passed
+    assert regression.numbers["baseline_only_correct"] == regression.numbers["candidate_only_correct"] == 0
     assert sum(again.progress.timings.values()) < 0.5 * sum(first_pipeline_run.progress.timings.values())
 
 
@@ -111,7 +115,11 @@ def test_bad_model_is_not_blessed_and_the_good_one_stays_served(first_pipeline_r
     assert bad.outcome.blessed is False
     assert not bad.outcome.pushed
     assert bad.outcome.accuracy < good.config.min_accuracy
-    assert any("accuracy" in f for f in bad.outcome.failed_thresholds)
+    # Failures are sentences (metric, value, threshold, slice), not protobuf fragments.
+    assert any(f.startswith(f"{bad.outcome.split} accuracy {bad.outcome.accuracy:.4f} on ") and "overall slice" in f
+               and f"is below the minimum {good.config.min_accuracy:.4f} (--min-accuracy)" in f
+               for f in bad.outcome.failed_thresholds)
+    assert not any("{" in f or "double_value" in f for f in bad.outcome.failed_thresholds)
     assert bad.versions == good.versions  # the served model is still the good one
 
 

@@ -15,7 +15,13 @@ from PIL import Image
 from tests.fixtures.images import encoded, halves
 from report import figures
 from report import html as report_html
-from report.collect import Blessing, DataStats, Predictions, ReportData, Tuning, read_trials
+from contract import evaluation as ev
+from report.blessing import Blessing
+from report.collect import ReportData
+from report.dataset import DataStats
+from report.metrics import EvaluationSummary
+from report.predictions import Predictions
+from report.tuning import Tuning, read_trials
 
 SECTION_IDS = ["blessing", "curves", "evaluation", "misclassified", "topk", "tuning", "data"]
 
@@ -75,15 +81,21 @@ def _synthetic_report(n_classes=120, n_images=40, seed=0) -> ReportData:
     counts = {"train": {n: 20 + i % 5 for i, n in enumerate(names)}, "eval": {n: 5 for n in names},
               "test": {n: 1 for n in names}}
     total = int(confusion.sum())
+    per_class = {n: {ev.PRECISION: 0.5, ev.RECALL: 0.25 + i / 1000, "support": int(confusion[i].sum())}
+                 for i, n in enumerate(names)}
+    del per_class[names[min(3, n_classes - 1)]][ev.PRECISION]  # a class never predicted has no precision
+    checks = [ev.GateCheck("min_accuracy", True, False, "test accuracy 0.6000 on 600 test examples (overall slice) "
+                           "is below the minimum 0.8000 (--min-accuracy)", value=0.6, threshold=0.8),
+              ev.GateCheck("no_regression", False, True, "no-regression check skipped: the baseline model was "
+                           "trained for a different class list", threshold=0.0)]
     return ReportData(
         metadata_path="/nowhere/metadata.sqlite", generated_at="now", class_names=names, history=history,
-        model_run_dir="/nowhere/model_run", evaluation_dir="/nowhere/evaluation", example_count=total,
-        accuracy=float(np.trace(confusion) / total), confusion=confusion, unpredicted=np.zeros(n_classes, int),
-        per_class={n: {"precision": 0.5, "recall": 0.25, "support": int(confusion[i].sum())}
-                   for i, n in enumerate(names)},
-        blessing=Blessing(blessed=False, validation_ok=False, min_accuracy=0.8, max_accuracy_drop=0.0,
-                          accuracy=0.6, baseline_accuracy=0.65, accuracy_change=-0.05,
-                          failures=["sparse_categorical_accuracy: below 0.8"]),
+        model_run_dir="/nowhere/model_run", evaluation_dir="/nowhere/evaluation", split="test",
+        evaluation=EvaluationSummary(accuracy=float(np.trace(confusion) / total), top_k_accuracy=0.9,
+                                     example_count=total, confusion=confusion, unpredicted=np.zeros(n_classes, int),
+                                     per_class=per_class),
+        validation={"split": "validation", ev.ACCURACY: 0.61, ev.EXAMPLE_COUNT: 240},
+        blessing=Blessing(blessed=False, split="test", checks=checks),
         data=DataStats(data_dir="/nowhere/data", description="120 breeds", counts=counts,
                        skipped={"corrupt": 3, "too_small": 0, "not_rgb": 2}),
         tuning=Tuning(trials=[{"trial_id": "00", "status": "COMPLETED", "score": 0.61,
@@ -92,13 +104,13 @@ def _synthetic_report(n_classes=120, n_images=40, seed=0) -> ReportData:
                                "values": {"learning_rate": 0.0003, "head_units": 256}, "metrics": {}}],
                       best_hyperparameters={"learning_rate": 0.0003, "head_units": 256}, source="/nowhere/Tuner"),
         predictions=Predictions(images=images, labels=labels, probabilities=probabilities, model_dir="/nowhere/m",
-                                examples_source="/nowhere/eval", limit=200))
+                                examples_source="/nowhere/test", limit=200, split="test"))
 
 
 def test_figures_for_120_classes():
     report = _synthetic_report()
     names = report.class_names
-    width, height = _png_size(figures.confusion(report.confusion, names))
+    width, height = _png_size(figures.confusion(report.evaluation.confusion, names))
     assert 900 <= width <= 2200 and 900 <= height <= 2200  # readable, not a postage stamp nor a poster
     assert _png_size(figures.curves(report.history))[0] > 600
     assert _png_size(figures.data_counts(report.data.counts, names))[0] > 600
@@ -129,14 +141,21 @@ def test_page_for_120_classes_has_every_section(tmp_path):
     assert _sections(page) == SECTION_IDS
     assert page.count("data:image/png;base64,") == len(figs)
     data = report_html.read_embedded_data(page)
-    assert data["confusion_total"] == int(report.confusion.sum()) == data["example_count"]
+    assert data["confusion_total"] == int(report.evaluation.confusion.sum()) == data["example_count"]
     assert len(data["class_names"]) == 120
     assert data["blessed"] is False and data["tuning_trials"] == 2
     # No 120x120 HTML table of counts, but a per-class table with every class.
     assert 'data-cm="' not in page
     assert page.count('data-metric="recall"') == 120
     assert "Top confusions" in page
-    assert "FAILED" in page and "below 0.8" in page
+    assert 'data-status="FAILED"' in page and "is below the minimum 0.8000 (--min-accuracy)" in page
+    assert 'data-status="skipped"' in page and "different class list" in page
+    # Test split headline with validation beside it; top-5; never "nan".
+    assert re.search(r'id="headline">test accuracy <strong data-key="accuracy">0\.\d{4}</strong>.*top-5.*'
+                     r'validation accuracy <span data-key="validation_accuracy">0\.6100', page)
+    assert not re.search(r"\bnan\b", re.sub(r"base64,[^\"]+", "", page), re.IGNORECASE)
+    assert f'data-class="{report.class_names[3]}" data-metric="precision">n/a (never predicted)<' in page
+    assert "Lowest recall" in page and report.class_names[0] in page.split("Lowest recall")[1][:400]
     assert "corrupt" in page and "not_rgb" in page
     assert re.search(r"<td>01</td><td>COMPLETED</td><td>0\.6400</td>", page)  # best trial first
 
@@ -212,11 +231,19 @@ def test_report_of_the_tiny_pipeline_run(first_pipeline_run, tmp_path):
     assert abs(np.trace(confusion) / confusion.sum() - outcome.accuracy) < 1e-6
     assert set(data["per_class"]) == set(outcome.per_class) == {"cat", "dog"}
     for label, values in outcome.per_class.items():
+        i = data["class_names"].index(label)
+        # Of the argmax: they agree with the confusion matrix.
+        argmax = {"precision": confusion[i, i] / confusion[:, i].sum() if confusion[:, i].sum() else None,
+                  "recall": confusion[i, i] / confusion[i].sum()}
         for metric in ("precision", "recall"):
             cell = re.search(rf'data-class="{label}" data-metric="{metric}">([^<]+)<', page).group(1)
+            if argmax[metric] is None:
+                assert metric not in values and cell == "n/a (never predicted)"
+                continue
+            assert values[metric] == pytest.approx(argmax[metric])
             assert cell == f"{values[metric]:.4f}"
             assert data["per_class"][label][metric] == pytest.approx(values[metric])
-        assert data["per_class"][label]["support"] == confusion[data["class_names"].index(label)].sum()
+        assert data["per_class"][label]["support"] == confusion[i].sum()
     assert f'data-key="example_count">{outcome.example_count}<' in page
 
     # Curves: both phases of the Trainer's history.
@@ -238,8 +265,10 @@ def test_report_of_the_tiny_pipeline_run(first_pipeline_run, tmp_path):
     assert data["max_accuracy_drop"] == pytest.approx(run.config.max_accuracy_drop)
     assert f'data-blessed="{outcome.blessed}">{"yes" if outcome.blessed else "NO"}</strong>' in page
     gate = "passed" if outcome.accuracy >= run.config.min_accuracy else "FAILED"
-    assert f"vs min_accuracy <span data-key=\"min_accuracy\">{run.config.min_accuracy:.4f}</span>: {gate}" in page
-    assert page.count('<li class="bad">failed: ') == len(outcome.failed_thresholds)
+    assert re.search(rf'id="gate-min_accuracy" class="[a-z]+" data-status="{gate}"><strong>{gate}</strong>: '
+                     rf'{outcome.split} accuracy {outcome.accuracy:.4f} on {outcome.example_count} ', page)
+    assert page.count('data-status="FAILED"') == len(outcome.failed_thresholds)
+    assert [c["sentence"] for c in data["checks"]] == [c.sentence for c in outcome.checks]
     assert data["pushed_version"] == outcome.pushed_version
     if outcome.pushed:
         assert outcome.pushed_version in page
@@ -304,14 +333,11 @@ def test_targets_resolve_to_the_workspace_metadata(tmp_path):
         resolve_target(str(tmp_path / "nope"))
 
 
-def test_accuracy_thresholds_from_either_json_spelling():
-    from components.evaluation import eval_config
-    from google.protobuf import json_format
-    from report.collect import accuracy_thresholds
+def test_per_class_metrics_are_read_off_the_argmax_confusion_matrix():
+    from report.metrics import per_class_metrics
 
-    config = eval_config(0.85, 0.02, 120)
-    snake = json.loads(json_format.MessageToJson(config, preserving_proto_field_name=True))
-    camel = {"evalConfig": json.loads(json_format.MessageToJson(config))}
-    assert accuracy_thresholds(snake) == pytest.approx((0.85, 0.02))
-    assert accuracy_thresholds(camel) == pytest.approx((0.85, 0.02))
-    assert accuracy_thresholds({}) == (None, None)
+    # A collapsed 2-class model answering "cat" for everything (the run that showed TFMA's top_k=1
+    # per-class metrics counting a tie as both classes).
+    per_class = per_class_metrics(np.array([[6, 0], [6, 0]]), np.zeros(2, int), ["cat", "dog"])
+    assert per_class["cat"] == {"support": 6, "precision": 0.5, "recall": 1.0}
+    assert per_class["dog"] == {"support": 6, "recall": 0.0}  # never predicted: no precision, not nan

@@ -1,0 +1,189 @@
+"""TFX's Evaluator executor, with snout's gate applied to TFMA's results.
+
+1. Pick the baseline: the Resolver's latest blessed model, or (baseline="served") the
+   newest version under the push destination; dropped when its class list differs.
+2. TFX's executor runs TFMA on the gate's split (and writes TFMA's blessing for --min-accuracy).
+3. TFMA again on the validation split, candidate only, summary metrics (for the report).
+4. The no-regression rule (gate.py) on TFMA's paired counts; the blessing is rewritten when
+   it fails, and every check is written as a sentence with its numbers to gate.json.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+import tensorflow_model_analysis as tfma
+from absl import logging
+from tfx.components.evaluator import constants
+from tfx.components.evaluator import executor as tfx_evaluator
+from tfx.dsl.io import fileio
+from tfx.types import artifact_utils, standard_artifacts, standard_component_specs as specs
+from tfx.utils import io_utils, json_utils, path_utils, proto_utils
+
+import contract
+from contract import evaluation as ev
+from components.evaluator import gate
+from components.evaluator.config import summary_config
+
+SERVED_MODEL_DIR_KEY = "served_model_dir"
+VALIDATION_SPLIT_KEY = "validation_split"
+MAX_ACCURACY_DROP_KEY = "max_accuracy_drop"
+MIN_ACCURACY_KEY = "min_accuracy"
+
+
+def model_class_names(model_dir: str) -> Optional[List[str]]:
+    """The class list an exported snout model was trained for (its assets.extra/labels.txt)."""
+    path = os.path.join(model_dir, contract.MODEL_EXTRA_DIR, contract.VOCABULARY_FILE)
+    if not fileio.exists(path):
+        return None
+    return [line for line in io_utils.read_string_file(path).splitlines() if line.strip()]
+
+
+def served_version_dir(serving_base: str) -> Optional[str]:
+    """The version TF Serving serves by default under `serving_base`: the highest number holding a model."""
+    if not serving_base or not fileio.isdir(serving_base):
+        return None
+    versions = sorted((v.strip("/") for v in fileio.listdir(serving_base) if v.strip("/").isdigit()), key=int)
+    for version in reversed(versions):
+        candidate = os.path.join(serving_base, version)
+        if fileio.exists(os.path.join(candidate, "saved_model.pb")):
+            return candidate
+    return None
+
+
+def eval_shared_model(eval_saved_model_path: str, **kwargs):
+    """TFX's custom_eval_shared_model hook: a served version dir is itself the SavedModel (the
+    Pusher copies Format-Serving's content), so TFX's <uri>/Format-Serving falls back to <uri>."""
+    if not fileio.exists(os.path.join(eval_saved_model_path, "saved_model.pb")):
+        parent = os.path.dirname(eval_saved_model_path.rstrip("/"))
+        if fileio.exists(os.path.join(parent, "saved_model.pb")):
+            eval_saved_model_path = parent
+    return tfma.default_eval_shared_model(eval_saved_model_path=eval_saved_model_path, **kwargs)
+
+
+class Executor(tfx_evaluator.Executor):
+    def Do(self, input_dict, output_dict, exec_properties) -> None:
+        input_dict = dict(input_dict)
+        exec_properties = dict(exec_properties, custom_eval_shared_model=f"{__name__}.{eval_shared_model.__name__}")
+        candidate = artifact_utils.get_single_instance(input_dict[specs.MODEL_KEY])
+        candidate_dir = path_utils.serving_model_path(candidate.uri, path_utils.is_old_model_artifact(candidate))
+        baseline, baseline_info = self._baseline(input_dict, exec_properties, model_class_names(candidate_dir) or [])
+        if baseline is None:
+            input_dict.pop(specs.BASELINE_MODEL_KEY, None)
+        else:
+            input_dict[specs.BASELINE_MODEL_KEY] = [baseline]
+        super().Do(input_dict, output_dict, exec_properties)
+
+        evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
+        blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
+        split = (json_utils.loads(exec_properties.get(specs.EXAMPLE_SPLITS_KEY) or "null") or [contract.EVAL_SPLIT])[0]
+        result = self._decide(evaluation_uri, exec_properties, split, baseline_info)
+        result.validation = self._validation(input_dict, exec_properties, evaluation_uri)
+        ev.write_gate(evaluation_uri, result)
+        _write_blessing(blessing, result.blessed)
+        for check in result.checks:
+            logging.info("gate: %s", check.sentence)
+
+    def _baseline(self, input_dict, exec_properties, candidate_classes: List[str]):
+        """(baseline Model artifact or None, description for gate.json)."""
+        served_base = exec_properties.get(SERVED_MODEL_DIR_KEY)
+        info = {"source": "served" if served_base else "resolver"}
+        if served_base:
+            version_dir = served_version_dir(served_base)
+            if version_dir is None:
+                info["skipped"] = f"no model is served under {served_base} yet"
+                return None, info
+            baseline = standard_artifacts.Model()
+            baseline.uri = version_dir
+            info.update(model_dir=version_dir, version=os.path.basename(version_dir))
+            model_dir = version_dir
+        else:
+            found = input_dict.get(specs.BASELINE_MODEL_KEY) or []
+            if not found:
+                info["skipped"] = "no baseline model (no model was blessed before)"
+                return None, info
+            baseline = found[0]
+            model_dir = path_utils.serving_model_path(baseline.uri, path_utils.is_old_model_artifact(baseline))
+            info["model_dir"] = model_dir
+        mismatch = gate.class_list_mismatch(candidate_classes, model_class_names(model_dir))
+        info["same_classes"] = mismatch is None
+        if mismatch:
+            info["skipped"] = mismatch
+            return None, info
+        return baseline, info
+
+    def _decide(self, evaluation_uri: str, exec_properties, split: str, baseline_info: dict) -> ev.GateResult:
+        overall = ev.metric_values(evaluation_uri).get(None, {})
+
+        def value(name, model=ev.CANDIDATE, is_diff=False):
+            return overall.get((name, model, is_diff, None))
+
+        count = value(ev.EXAMPLE_COUNT)
+        count = int(count) if count is not None else None
+        min_accuracy = float(exec_properties[MIN_ACCURACY_KEY])
+        max_drop = float(exec_properties.get(MAX_ACCURACY_DROP_KEY) or 0.0)
+        checks = [gate.min_accuracy_check(value(ev.ACCURACY), min_accuracy, count, split)]
+        checks += _tfma_failures(evaluation_uri, split, checks[0])
+        paired = [value(name, is_diff=True) for name in (ev.CANDIDATE_ONLY_CORRECT, ev.BASELINE_ONLY_CORRECT)]
+        if baseline_info.get("skipped"):
+            checks.append(gate.skipped_regression_check(baseline_info["skipped"], max_drop))
+        elif None in paired + [value(ev.ACCURACY), value(ev.ACCURACY, ev.BASELINE)]:  # fail closed
+            checks.append(ev.GateCheck("no_regression", True, False, "no-regression check could not be computed: "
+                                         "TFMA gave no paired counts or accuracy for both models", threshold=max_drop))
+        else:
+            baseline_info["accuracy"] = value(ev.ACCURACY, ev.BASELINE)
+            checks.append(gate.regression_check(value(ev.ACCURACY), baseline_info["accuracy"], int(paired[0]),
+                                                int(paired[1]), count, max_drop, split))
+        blessed = all(c.passed for c in checks if c.applied)
+        return ev.GateResult(blessed=blessed, split=split, example_count=count, checks=checks, baseline=baseline_info)
+
+    def _validation(self, input_dict, exec_properties, evaluation_uri: str) -> dict:
+        """The candidate's summary metrics on the validation split: TFMA, no thresholds, no blessing."""
+        split = exec_properties.get(VALIDATION_SPLIT_KEY)
+        examples = input_dict[specs.EXAMPLES_KEY]
+        if not split or split not in artifact_utils.decode_split_names(examples[0].split_names):
+            return {}
+        config = tfma.EvalConfig()
+        proto_utils.json_to_proto(exec_properties[specs.EVAL_CONFIG_KEY], config)
+        output = standard_artifacts.ModelEvaluation()
+        output.uri = os.path.join(evaluation_uri, ev.VALIDATION_DIR)
+        properties = dict(exec_properties, **{specs.EVAL_CONFIG_KEY: proto_utils.proto_to_json(summary_config(config)),
+                                              specs.EXAMPLE_SPLITS_KEY: json_utils.dumps([split])})
+        inputs = {k: v for k, v in input_dict.items() if k != specs.BASELINE_MODEL_KEY}
+        super().Do(inputs, {specs.EVALUATION_KEY: [output]}, properties)
+        overall = ev.metric_values(output.uri).get(None, {})
+        found = {name: overall.get((name, ev.CANDIDATE, False, None))
+                 for name in (ev.ACCURACY, ev.TOP_K_ACCURACY, ev.EXAMPLE_COUNT)}
+        return {"split": split, **{k: v for k, v in found.items() if v is not None}}
+
+
+def _tfma_failures(evaluation_uri: str, split: str, accuracy_check: ev.GateCheck) -> List[ev.GateCheck]:
+    """TFMA threshold failures other than the accuracy lower bound already stated (e.g. a custom config's)."""
+    found = []
+    for per_slice in tfma.load_validation_result(evaluation_uri).metric_validations_per_slice:
+        keys = per_slice.slice_key.single_slice_keys
+        where = ", ".join(f"{k.column}={getattr(k, k.WhichOneof('kind'))}" for k in keys)
+        for failure in per_slice.failures:
+            if failure.metric_key.name == accuracy_check.metric and not keys and not failure.metric_key.is_diff:
+                continue
+            value = failure.metric_value.double_value.value if failure.metric_value.HasField("double_value") else None
+            shown = f"{value:.4f}" if value is not None else "not computed"
+            found.append(ev.GateCheck(
+                "tfma_threshold", True, False,
+                f"{split} {failure.metric_key.name}{' change' if failure.metric_key.is_diff else ''} {shown} on the "
+                f"{where or 'overall'} slice failed its threshold: {failure.message or 'outside the bound'}",
+                failure.metric_key.name, where or "overall", value))
+    return found
+
+
+def _write_blessing(blessing, blessed: bool) -> None:
+    """The BLESSED/NOT_BLESSED marker the Pusher checks, and the artifact's property, as decided."""
+    for name in (constants.BLESSED_FILE_NAME, constants.NOT_BLESSED_FILE_NAME):
+        path = os.path.join(blessing.uri, name)
+        if fileio.exists(path):
+            fileio.remove(path)
+    marker = constants.BLESSED_FILE_NAME if blessed else constants.NOT_BLESSED_FILE_NAME
+    io_utils.write_string_file(os.path.join(blessing.uri, marker), "")
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY,
+                                     constants.BLESSED_VALUE if blessed else constants.NOT_BLESSED_VALUE)

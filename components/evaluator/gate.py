@@ -1,0 +1,88 @@
+"""The gate's rules as sentences with their numbers: absolute accuracy, and no regression.
+
+No-regression rule (default): the candidate is refused only when, on the same test
+examples, it is worse than the baseline by more than --max-accuracy-drop AND the drop is
+not noise: among the examples the two models disagree on (b = only the baseline right,
+c = only the candidate right), McNemar's exact one-sided test gives
+p = P(Binomial(b + c, 1/2) >= b) < ALPHA. So on 100 test images one or two photos are
+noise, while a consistent drop is caught; a larger test set detects smaller drops.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import List, Optional
+
+from contract import MODEL_EXTRA_DIR, VOCABULARY_FILE
+from contract.evaluation import ACCURACY, GateCheck
+
+ALPHA = 0.05  # one-sided significance of the McNemar test
+
+
+def mcnemar_p_value(baseline_only: int, candidate_only: int) -> float:
+    """One-sided exact McNemar p: the chance of >= baseline_only of the discordant pairs going
+    the baseline's way if both models were equally accurate."""
+    n = baseline_only + candidate_only
+    if n == 0:
+        return 1.0
+    return sum(math.comb(n, k) for k in range(baseline_only, n + 1)) / 2 ** n
+
+
+def _examples(count: Optional[int], split: str) -> str:
+    return f"{count} {split} examples" if count is not None else f"the {split} split"
+
+
+def min_accuracy_check(accuracy: Optional[float], min_accuracy: float, count: Optional[int],
+                       split: str, slice_name: str = "overall") -> GateCheck:
+    if accuracy is None:
+        return GateCheck("min_accuracy", True, False, f"{split} accuracy was not computed, so it cannot reach the "
+                         f"minimum {min_accuracy:.4f} (--min-accuracy)", ACCURACY, slice_name, None, min_accuracy)
+    passed = accuracy >= min_accuracy
+    relation = "is at least" if passed else "is below"
+    return GateCheck(
+        "min_accuracy", True, passed,
+        f"{split} accuracy {accuracy:.4f} on {_examples(count, split)} ({slice_name} slice) {relation} the minimum "
+        f"{min_accuracy:.4f} (--min-accuracy)", ACCURACY, slice_name, accuracy, min_accuracy)
+
+
+def skipped_regression_check(reason: str, max_accuracy_drop: float) -> GateCheck:
+    return GateCheck("no_regression", False, True, f"no-regression check skipped: {reason}",
+                     threshold=max_accuracy_drop)
+
+
+def regression_check(candidate: float, baseline: float, candidate_only: int, baseline_only: int,
+                     count: int, max_accuracy_drop: float, split: str, alpha: float = ALPHA) -> GateCheck:
+    drop = baseline - candidate
+    p = mcnemar_p_value(baseline_only, candidate_only)
+    numbers = {"candidate_accuracy": candidate, "baseline_accuracy": baseline, "drop": drop,
+               "baseline_only_correct": baseline_only, "candidate_only_correct": candidate_only,
+               "example_count": count, "p_value": p, "alpha": alpha, "max_accuracy_drop": max_accuracy_drop}
+    head = (f"{split} accuracy {candidate:.4f} vs baseline {baseline:.4f} on the same {count} {split} examples "
+            f"(overall slice)")
+    disagreement = (f"of the {baseline_only + candidate_only} examples the models disagree on, the baseline is right "
+                    f"on {baseline_only} and the candidate on {candidate_only} (McNemar one-sided p = {p:.4f}")
+    if drop <= max_accuracy_drop + 1e-12:
+        verdict, passed = f"a drop of {max(drop, 0.0):.4f}, within the allowed {max_accuracy_drop:.4f} " \
+                          f"(--max-accuracy-drop)", True
+    elif p >= alpha:
+        verdict, passed = f"a drop of {drop:.4f} that is within noise: {disagreement} >= {alpha})", True
+    else:
+        verdict, passed = (f"a drop of {drop:.4f}, more than the allowed {max_accuracy_drop:.4f} "
+                           f"(--max-accuracy-drop) and not noise: {disagreement} < {alpha})", False)
+    return GateCheck("no_regression", True, passed, f"{head}: {verdict}", ACCURACY, "overall", drop,
+                     max_accuracy_drop, numbers)
+
+
+def class_list_mismatch(candidate: List[str], baseline: Optional[List[str]]) -> Optional[str]:
+    """Why the baseline cannot be compared with the candidate, or None when it can."""
+    if baseline is None:
+        return (f"the baseline model has no class list ({MODEL_EXTRA_DIR}/{VOCABULARY_FILE}), "
+                "so it may be for another task")
+    if list(baseline) == list(candidate):
+        return None
+
+    def describe(names):
+        return f"{len(names)} classes: {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}"
+
+    return (f"the baseline model was trained for a different class list ({describe(baseline)}; "
+            f"the candidate has {describe(candidate)})")

@@ -1,0 +1,98 @@
+"""What the Evaluator writes and the CLI/report read: metric names, the gate's decision file.
+
+The Evaluator (components/evaluator) runs TFMA on the test split, then writes
+`<evaluation>/gate.json`: every check of the gate with its numbers and a sentence, the
+baseline it was compared with, and the candidate's metrics on the validation split.
+TFMA's own files (metrics, plots, validations) sit beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+# TFMA metric names (MetricKey.name) the Evaluator computes.
+ACCURACY = "sparse_categorical_accuracy"
+TOP_K_ACCURACY = "top_5_accuracy"
+TOP_K = 5                               # top-k accuracy is computed for more than this many classes
+EXAMPLE_COUNT = "example_count"
+PRECISION = "precision"                 # per class, of the argmax: from TFMA's multi-class confusion matrix
+RECALL = "recall"
+CANDIDATE_ONLY_CORRECT = "candidate_only_correct"  # paired counts: test examples exactly one model gets right
+BASELINE_ONLY_CORRECT = "baseline_only_correct"
+CANDIDATE, BASELINE = "candidate", "baseline"      # TFMA's model names when there is a baseline
+
+GATE_FILE = "gate.json"
+VALIDATION_DIR = "validation"           # <evaluation>/validation: TFMA's metrics of the candidate on that split
+
+
+@dataclass
+class GateCheck:
+    """One rule of the gate, as a sentence and the numbers behind it."""
+    name: str                     # "min_accuracy" | "no_regression"
+    applied: bool                 # False: skipped (the sentence says why)
+    passed: bool
+    sentence: str
+    metric: str = ACCURACY
+    slice: str = "overall"
+    value: Optional[float] = None
+    threshold: Optional[float] = None
+    numbers: Dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class GateResult:
+    blessed: bool
+    split: str                                   # the split the gate graded
+    example_count: Optional[int] = None
+    checks: List[GateCheck] = field(default_factory=list)
+    baseline: Dict[str, object] = field(default_factory=dict)    # source, model_dir, version, class match
+    validation: Dict[str, object] = field(default_factory=dict)  # split, accuracy, top_5_accuracy, example_count
+
+    @property
+    def failures(self) -> List[GateCheck]:
+        return [c for c in self.checks if c.applied and not c.passed]
+
+
+def _gfile():
+    import tensorflow as tf
+
+    return tf.io.gfile
+
+
+def write_gate(evaluation_uri: str, result: GateResult) -> None:
+    with _gfile().GFile(os.path.join(evaluation_uri, GATE_FILE), "w") as f:
+        f.write(json.dumps(asdict(result), indent=2, sort_keys=True))
+
+
+def read_gate(evaluation_uri: str) -> Optional[GateResult]:
+    """The gate's decision, or None for an evaluation written without one (older snout)."""
+    path = os.path.join(evaluation_uri, GATE_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        raw = json.load(f)
+    raw["checks"] = [GateCheck(**c) for c in raw.get("checks", [])]
+    return GateResult(**raw)
+
+
+def metric_values(evaluation_uri: str):
+    """TFMA's metrics as {slice: {(name, model, is_diff, class_id): value}}; slice None = overall."""
+    import tensorflow_model_analysis as tfma
+
+    by_slice = {}
+    for slice_metrics in tfma.load_metrics(evaluation_uri):
+        keys = slice_metrics.slice_key.single_slice_keys
+        slice_id = int(keys[0].int64_value) if keys else None
+        values = {}
+        for kv in slice_metrics.metric_keys_and_values:
+            if not kv.value.HasField("double_value"):
+                continue
+            key = kv.key
+            class_id = key.sub_key.class_id.value if key.sub_key.HasField("class_id") else None
+            model = BASELINE if key.model_name == BASELINE else CANDIDATE
+            values[(key.name, model, bool(key.is_diff), class_id)] = kv.value.double_value.value
+        by_slice[slice_id] = values
+    return by_slice
