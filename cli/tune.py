@@ -8,6 +8,7 @@ best_hyperparameters.txt that `snout run --hyperparameters` imports.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
@@ -31,8 +32,17 @@ def raw_image_dataset(files, image_size: int, scaling: str, batch_size: int):
         example = tf.io.parse_single_example(serialized, spec)
         return preprocess_image(example[contract.IMAGE_KEY], image_size, scaling), example[contract.LABEL_KEY]
 
-    return (tf.data.TFRecordDataset(files, compression_type="GZIP")
+    # Gzip or not, by suffix (contract.RECORD_SUFFIXES), file by file.
+    per_file = [tf.data.TFRecordDataset(f, compression_type="GZIP" if f.endswith(".gz") else "") for f in files]
+    return (functools.reduce(lambda a, b: a.concatenate(b), per_file)
             .map(parse, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size))
+
+
+def _selection_split(data_dir: str) -> str:
+    """Trials are judged on the validation split; a two-split dataset's eval split stands in for it."""
+    import contract
+
+    return contract.VALIDATION_SPLIT if contract.split_files(data_dir, contract.VALIDATION_SPLIT) else contract.EVAL_SPLIT
 
 
 def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
@@ -42,11 +52,11 @@ def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
     from trainer.backbones import get_backbone
 
     keras = keras_compat.tuning_keras()
-    cfg = dict(config.training_config(class_names, ""), tuner_mode=mode)
+    cfg = dict(config.tuner_config(class_names), tuner_mode=mode)
     scaling = get_backbone(config.backbone).scaling
     train, evaluate = (raw_image_dataset(contract.split_files(data_dir, split), config.image_size, scaling,
                                          config.batch_size)
-                       for split in (contract.TRAIN_SPLIT, contract.EVAL_SPLIT))
+                       for split in (contract.TRAIN_SPLIT, _selection_split(data_dir)))
     start = time.time()
     tuner, fit = head_search.prepare_search(keras, cfg, train, evaluate, out_dir, "snout_tune")
     tuner.search(epochs=config.tuner_epochs, verbose=0, **fit)

@@ -38,8 +38,6 @@ def _uri(path: str) -> str:
 def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], dataset_description: str,
                     metadata_connection_config=None, module_file: Optional[str] = MODULE_FILE,
                     beam_pipeline_args: Optional[List[str]] = None) -> tfx.dsl.Pipeline:
-    custom = config.training_config(class_names, dataset_description)
-
     example_gen = tfx.components.ImportExampleGen(
         input_base=_uri(data_dir),
         input_config=tfx.proto.Input(splits=[
@@ -51,9 +49,13 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    # Transform writes only its graph (materialize=False, and no statistics of float pixels):
+    # Tuner and Trainer stream the raw records through it (trainer/datasets.py), as serving does.
+    # With no analyzers either, TFT builds the graph without a pass over the data.
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        **_user_code("preprocessing_fn", module_file), custom_config=custom)
+        **_user_code("preprocessing_fn", module_file), custom_config=config.transform_config(),
+        materialize=False, disable_statistics=True)
 
     tuner = None
     hyperparameters_importer = None
@@ -61,11 +63,11 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     if config.tune:
         tuner = tfx.components.Tuner(
             **_user_code("tuner_fn", module_file),
-            examples=transform.outputs["transformed_examples"],
+            examples=example_gen.outputs["examples"],
             transform_graph=transform.outputs["transform_graph"],
             train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
             eval_args=tfx.proto.EvalArgs(splits=[contract.EVAL_SPLIT]),
-            custom_config=custom)
+            custom_config=config.tuner_config(class_names))
         hyperparameters = tuner.outputs["best_hyperparameters"]
     elif config.hyperparameters:
         # An earlier search's best_hyperparameters.txt (e.g. `snout tune`), imported as an artifact.
@@ -78,13 +80,13 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
 
     trainer_component = tfx.components.Trainer(
         **_user_code("run_fn", module_file),
-        examples=transform.outputs["transformed_examples"],
+        examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         hyperparameters=hyperparameters,
         train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
         eval_args=tfx.proto.EvalArgs(splits=[contract.EVAL_SPLIT]),
-        custom_config=custom)
+        custom_config=config.trainer_config(class_names, dataset_description))
 
     model_resolver = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,

@@ -29,16 +29,27 @@ def search_space(hp) -> HeadParams:
     )
 
 
-def pooled_features(keras, datasets, cfg) -> List[Tuple[np.ndarray, np.ndarray]]:
-    """Runs the frozen base (+ global average pooling) once over each (images, labels) dataset."""
+def pooled_features(keras, datasets, cfg, base=None, augment=None) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """Runs the frozen base (+ global average pooling) once over each (images, labels) dataset.
+
+    `base`: the network's own base (the Trainer's), else one is built from cfg. `augment`: a
+    Keras augmentation model applied (in training mode) before the base, for augmented views.
+    """
     from trainer.model import build_base
 
     import tensorflow as tf
 
-    base = build_base(keras, cfg["backbone"], int(cfg["image_size"]), cfg["weights"])
-    pooled = keras.Sequential([base, keras.layers.GlobalAveragePooling2D()])
+    if base is None:
+        base = build_base(keras, cfg["backbone"], int(cfg["image_size"]), cfg["weights"])
+    pool = keras.layers.GlobalAveragePooling2D()
+
+    def embed_batch(images):
+        if augment is not None:
+            images = augment(images, training=True)
+        return pool(base(images, training=False))
+
     # Compiled once (one retrace for a short last batch): ~2x faster than eager calls.
-    embed = tf.function(lambda images: pooled(images, training=False), reduce_retracing=True)
+    embed = tf.function(embed_batch, reduce_retracing=True)
     results = []
     for dataset in datasets:
         features, labels = [], []
