@@ -78,7 +78,7 @@ def test_yaml_spec_has_every_component_and_its_dependencies(kfp_spec):
     assert deps["SchemaGen"] == {"StatisticsGen"}
     assert deps["ExampleValidator"] == {"StatisticsGen", "SchemaGen"}
     assert deps["Transform"] == {"ImportExampleGen", "SchemaGen"}
-    assert deps["Trainer"] == {"Transform", "SchemaGen"}
+    assert deps["Trainer"] == {"ImportExampleGen", "Transform", "SchemaGen"}  # raw records + Transform's graph
     # TFX compiles the Resolver node into one task per resolved channel (model, model_blessing).
     assert {t for t in tasks if t.startswith(RESOLVER)} == {f"{RESOLVER}-model-resolver",
                                                             f"{RESOLVER}-model-blessing-resolver"}
@@ -89,8 +89,8 @@ def test_yaml_spec_has_every_component_and_its_dependencies(kfp_spec):
 def test_json_job_with_tuner(vertex_job):
     tasks = _tasks(vertex_job["pipelineSpec"])
     assert BASE_TASKS | {"Tuner"} <= set(tasks)
-    assert set(tasks["Tuner"]["dependentTasks"]) == {"Transform"}
-    assert set(tasks["Trainer"]["dependentTasks"]) == {"Transform", "SchemaGen", "Tuner"}
+    assert set(tasks["Tuner"]["dependentTasks"]) == {"ImportExampleGen", "Transform"}
+    assert set(tasks["Trainer"]["dependentTasks"]) == {"ImportExampleGen", "Transform", "SchemaGen", "Tuner"}
 
 
 def test_image_and_pipeline_root_as_configured(vertex_job, kfp_spec):
