@@ -35,6 +35,13 @@ def raw_image_dataset(files, image_size: int, scaling: str, batch_size: int):
             .map(parse, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size))
 
 
+def _selection_split(data_dir: str) -> str:
+    """Trials are judged on the validation split; a two-split dataset's eval split stands in for it."""
+    import contract
+
+    return contract.VALIDATION_SPLIT if contract.split_files(data_dir, contract.VALIDATION_SPLIT) else contract.EVAL_SPLIT
+
+
 def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
     """Runs the search; returns (tuner, rows, seconds)."""
     import contract
@@ -42,11 +49,10 @@ def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
     from trainer.backbones import input_scaling
 
     keras = keras_compat.tuning_keras()
-    cfg = dict(config.training_config(class_names, ""), tuner_mode=mode)
+    cfg = dict(config.tuner_config(class_names), tuner_mode=mode)
     train, evaluate = (raw_image_dataset(contract.split_files(data_dir, split), int(cfg["image_size"]),
-                                         input_scaling(cfg),
-                                         config.batch_size)
-                       for split in (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT))
+                                         input_scaling(cfg), config.batch_size)
+                       for split in (contract.TRAIN_SPLIT, _selection_split(data_dir)))
     start = time.time()
     tuner, fit = head_search.prepare_search(keras, cfg, train, evaluate, out_dir, "snout_tune")
     tuner.search(epochs=config.tuner_epochs, verbose=0, **fit)

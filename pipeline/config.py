@@ -1,8 +1,9 @@
 """All of snout's settings, in one place.
 
 `snout run` builds its flags from these fields (name, type, default, help), and the
-DAG hands the training-related ones to Transform/Tuner/Trainer as custom_config, so
-a changed setting changes the cache key of exactly the components that use it.
+DAG hands Transform, Tuner and Trainer each its own custom_config (transform_config,
+tuner_config, trainer_config), so a changed setting changes the cache key of exactly
+the components that use it.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ class SnoutConfig:
     learning_rate: float = _opt(1e-3, "Adam learning rate of the head phase")
 
     # Training.
-    epochs: int = _opt(5, "epochs of phase 1 (head on a frozen base)")
+    epochs: int = _opt(5, "phase-1 epochs (head on a frozen base). A pretrained base runs once and the head "
+                          "trains on its cached outputs for up to max(this, 100) epochs (at most 20,000 steps), until the "
+                          "validation loss stalls for 10; a from-scratch base trains this many epochs on images")
     batch_size: int = _opt(32, "batch size per replica")
     fine_tune_epochs: int = _opt(1, "epochs of phase 2 (top of the base unfrozen); 0 skips it")
     fine_tune_layers: int = _opt(30, "how many of the base's last layers phase 2 unfreezes")
@@ -133,8 +136,26 @@ class SnoutConfig:
 
         return beam_args("local", workers=self.beam_workers or None, mode=self.beam_mode)
 
-    def training_config(self, class_names: List[str], dataset_description: str) -> dict:
-        """What Transform/Tuner/Trainer see (their custom_config): part of their cache key."""
+    def transform_config(self) -> dict:
+        """Transform's custom_config (its cache key): only what changes its graph's output."""
+        from trainer.backbones import input_scaling
+
+        scaling = input_scaling({"backbone": self.backbone, "hub_scaling": self.hub_scaling})
+        return {"image_size": self.model_input_size(), "scaling": scaling, "contract_digest": contract_digest()}
+
+    def tuner_config(self, class_names: List[str]) -> dict:
+        """The Tuner's custom_config: the search settings and the network it searches over."""
+        return {
+            "class_names": list(class_names), "backbone": self.backbone, "weights": self.weights,
+            "image_size": self.image_size, "batch_size": self.batch_size, "seed": self.seed,
+            "tuner_trials": self.tuner_trials, "tuner_epochs": self.tuner_epochs,
+            "tuner_algorithm": self.tuner_algorithm, "tuner_mode": self.tuner_mode,
+            "contract_digest": contract_digest(),
+            **self.hub_training_config(),
+        }
+
+    def trainer_config(self, class_names: List[str], dataset_description: str) -> dict:
+        """The Trainer's custom_config: the network and the training settings."""
         return {
             "class_names": list(class_names), "dataset_description": dataset_description,
             "backbone": self.backbone, "weights": self.weights, "image_size": self.image_size,
@@ -143,10 +164,8 @@ class SnoutConfig:
             "epochs": self.epochs, "batch_size": self.batch_size, "fine_tune_epochs": self.fine_tune_epochs,
             "fine_tune_layers": self.fine_tune_layers, "fine_tune_lr_factor": self.fine_tune_lr_factor,
             "early_stopping_patience": self.early_stopping_patience, "seed": self.seed,
-            "tuner_trials": self.tuner_trials, "tuner_epochs": self.tuner_epochs,
-            "tuner_algorithm": self.tuner_algorithm, "tuner_mode": self.tuner_mode,
             "augment_strength": self.augment_strength,
-            # TFX packages only trainer/ as user code; this makes an edit to the shared contract re-run them too.
+            # TFX packages only trainer/ as user code; this makes an edit to the shared contract re-run it too.
             "contract_digest": contract_digest(),
             "max_image_pixels": self.max_image_pixels,
             **self.hub_training_config(),

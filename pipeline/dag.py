@@ -66,7 +66,6 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     schema_file (default --schema): the dataset's schema; without one SchemaGen infers it from this data."""
     if baseline not in BASELINES or infra_validation not in ("in_process", "kubernetes"):
         raise ValueError(f"baseline={baseline!r}, infra_validation={infra_validation!r}: see the docstring")
-    custom = config.training_config(class_names, dataset_description)
     schema_file = schema_file or config.schema
 
     example_gen = tfx.components.ImportExampleGen(
@@ -82,9 +81,13 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
     example_validator = GatingExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]).with_id("ExampleValidator")
+    # Transform writes only its graph (materialize=False, and no statistics of float pixels):
+    # Tuner and Trainer stream the raw records through it (trainer/datasets.py), as serving does.
+    # With no analyzers either, TFT builds the graph without a pass over the data.
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        **_user_code("preprocessing_fn", module_file), custom_config=custom)
+        **_user_code("preprocessing_fn", module_file), custom_config=config.transform_config(),
+        materialize=False, disable_statistics=True)
     # Class names vs the data's labels.txt, read where the run runs (a compiled spec's names are fixed).
     class_names_check = ClassNamesCheck(example_gen.outputs["examples"], _uri(data_dir), class_names)
     for check in (example_validator, class_names_check):  # anomalies or wrong class names stop the run before anything is trained
@@ -96,11 +99,11 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     if config.tune:
         tuner = tfx.components.Tuner(
             **_user_code("tuner_fn", module_file),
-            examples=transform.outputs["transformed_examples"],
+            examples=example_gen.outputs["examples"],
             transform_graph=transform.outputs["transform_graph"],
             train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
             eval_args=tfx.proto.EvalArgs(splits=[contract.VALIDATION_SPLIT]),
-            custom_config=custom)
+            custom_config=config.tuner_config(class_names))
         hyperparameters = tuner.outputs["best_hyperparameters"]
     elif config.hyperparameters:
         # An earlier search's best_hyperparameters.txt (e.g. `snout tune`), imported as an artifact.
@@ -116,13 +119,13 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
 
     trainer_component = tfx.components.Trainer(
         **_user_code("run_fn", module_file),
-        examples=transform.outputs["transformed_examples"],
+        examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         hyperparameters=hyperparameters,
         train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
         eval_args=tfx.proto.EvalArgs(splits=[contract.VALIDATION_SPLIT]),
-        custom_config=custom)
+        custom_config=config.trainer_config(class_names, dataset_description))
 
     model_resolver = None
     if baseline == "resolver":

@@ -1,7 +1,9 @@
 """The TFX module file: preprocessing_fn (Transform), tuner_fn (Tuner), run_fn (Trainer).
 
-custom_config (set in pipeline/dag.py from the one SnoutConfig) carries everything
-these need: class names, image size, backbone, weights, epochs, batch size.
+Each gets its own custom_config from the one SnoutConfig (pipeline/config.py: transform_config,
+tuner_config, trainer_config), holding only what changes its output, so a changed setting
+re-runs only the components that use it. Transform materialises nothing: Tuner and Trainer
+read the raw records and apply Transform's graph in their input pipeline (datasets.py).
 """
 
 import json
@@ -15,14 +17,14 @@ import tensorflow_transform as tft
 from trainer import base_weights, head_search
 from trainer.augmentation import augmentation_layers
 from trainer.backbones import get_backbone, input_scaling
-from trainer.datasets import transformed_dataset
+from trainer.datasets import image_dataset
 from trainer.devices import training_strategy
 from trainer.export import export_serving_model
 from trainer.image_guard import DEFAULT_MAX_PIXELS
 from trainer.model import HeadParams, build_classifier, compile_classifier, with_augmentation
 from trainer.progress import epoch_progress
 from trainer.preprocessing import preprocessing_fn  # noqa: F401  (Transform looks it up here)
-from trainer.training import train_two_phases
+from trainer import training
 
 
 def _head_params(fn_args, cfg) -> HeadParams:
@@ -43,9 +45,10 @@ def tuner_fn(fn_args):
     keras = keras_compat.tuning_keras()
     cfg = fn_args.custom_config
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    batch = int(cfg["batch_size"])
-    train = transformed_dataset(fn_args.data_accessor, fn_args.train_files, tf_transform_output, batch, True)
-    evaluate = transformed_dataset(fn_args.data_accessor, fn_args.eval_files, tf_transform_output, batch, False)
+    batch, seed = int(cfg["batch_size"]), int(cfg.get("seed", 7))
+    # Trials are judged on the validation split: what the DAG passes as eval_args.
+    train = image_dataset(fn_args.data_accessor, fn_args.train_files, tf_transform_output, batch, True, seed)
+    evaluate = image_dataset(fn_args.data_accessor, fn_args.eval_files, tf_transform_output, batch, False)
     tensorboard = keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.working_dir, "tensorboard"))
     tuner, fit_kwargs = head_search.prepare_search(keras, cfg, train, evaluate,
                                                    fn_args.working_dir, "snout_head_search")
@@ -58,12 +61,17 @@ def run_fn(fn_args):
     keras = keras_compat.training_keras()
     cfg = fn_args.custom_config
     class_names = list(cfg["class_names"])
-    tf.keras.utils.set_random_seed(int(cfg.get("seed", 7)))
+    seed = int(cfg.get("seed", 7))
+    tf.keras.utils.set_random_seed(seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     strategy = training_strategy(keras)
     batch = int(cfg["batch_size"]) * strategy.num_replicas_in_sync
-    train = transformed_dataset(fn_args.data_accessor, fn_args.train_files, tf_transform_output, batch, True)
-    evaluate = transformed_dataset(fn_args.data_accessor, fn_args.eval_files, tf_transform_output, batch, False)
+
+    def images(files, shuffle):
+        return image_dataset(fn_args.data_accessor, files, tf_transform_output, batch, shuffle, seed)
+
+    # The validation split is what the DAG passes as eval_args.
+    train, validation = images(fn_args.train_files, True), images(fn_args.eval_files, False)
     head = _head_params(fn_args, cfg)
     print(f"[snout] backbone {cfg['backbone']} at {cfg['image_size']}px, weights: "
           f"{base_weights.describe(cfg['weights'])}")
@@ -73,12 +81,23 @@ def run_fn(fn_args):
                                             backbone=cfg["backbone"], weights=cfg["weights"], head=head,
                                             hub_handle=cfg.get("hub_handle", ""))
         augmenter = augmentation_layers(keras, input_scaling(cfg), float(cfg.get("augment_strength", 0)),
-                                        seed=int(cfg.get("seed", 7)))
+                                        seed=seed)
         model = with_augmentation(keras, classifier, augmenter)
         if augmenter is not None:
             compile_classifier(keras, model, head.learning_rate)
-    history = train_two_phases(keras, strategy, model, base, train.cache(), evaluate.cache(), cfg, head,
-                               log_dir=fn_args.model_run_dir, pretrained=backbone.pretrained)
+    log_dir = fn_args.model_run_dir
+    if backbone.pretrained:
+        features = training.cached_features(keras, base, cfg, images(fn_args.train_files, False), validation,
+                                            augmenter)
+        head_model, phase1, phase1_best = training.train_head_on_features(
+            keras, features, len(class_names), head, cfg, os.path.join(log_dir, "phase1_head"))
+        training.copy_head(head_model, classifier)
+        history = {"phase1_head": phase1}
+        if int(cfg.get("fine_tune_epochs", 0)) > 0:
+            training.fine_tune(keras, strategy, model, base, train, validation, cfg, head, log_dir,
+                               phase1_best, history)
+    else:
+        history = training.train_from_scratch(keras, model, train, validation, cfg, log_dir)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as f:
         f.write(json.dumps(history, indent=2))
     provenance = {

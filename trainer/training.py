@@ -1,18 +1,40 @@
 """Two-phase transfer learning: train the new head on a frozen base, then fine-tune its top.
 
+Phase 1 pays for the base once. While the base is frozen, an image's pooled base output
+never changes, so the base runs once per image (plus once per kept augmented view, see
+AUGMENTED_VIEWS) and the head trains on those features until the validation loss stops
+improving: epochs there cost milliseconds, so the head converges instead of stopping
+after a few passes. Its weights then go into the full network (base + head).
+
 Phase 2 unfreezes the last `fine_tune_layers` layers of the base at a lower learning
-rate. BatchNorm layers stay frozen and the base is called with training=False (see
-model.py), so their statistics never drift on small batches. Each phase ends on its
-best epoch (by validation accuracy), and phase 2 is kept only if it did at least as
-well as phase 1: fine-tuning a few images' worth can make a model worse, and then
-the phase-1 model is what ships.
+rate and streams images (with live augmentation). BatchNorm layers stay frozen and the
+base is called with training=False (see model.py), so their statistics never drift on
+small batches. Each phase ends on its best epoch (by validation accuracy), and phase 2
+is kept only if it did at least as well as phase 1: fine-tuning a few images' worth can
+make a model worse, and then the phase-1 model is what ships.
 """
 
 import os
+import time
 from typing import Dict
 
-from trainer.model import compile_classifier
+import numpy as np
+
+from trainer.head_search import pooled_features
+from trainer.model import build_head_on_features, compile_classifier
 from trainer.progress import epoch_progress
+
+# Augmented views of each training image whose base outputs phase 1 keeps (with the clean one).
+# One: it matches what phase 2 and serving see less than the clean view does, and each more
+# view costs a full base pass for a shrinking gain on a head over pooled features; phase 2
+# still draws fresh augmentations every epoch.
+AUGMENTED_VIEWS = 1
+# On cached features an epoch is cheap: phase 1 runs up to max(--epochs, HEAD_MAX_EPOCHS) epochs
+# but no more than HEAD_MAX_STEPS steps (big sets converge in fewer epochs), stopping when the
+# validation loss has not improved for HEAD_PATIENCE epochs.
+HEAD_MAX_EPOCHS = 100
+HEAD_MAX_STEPS = 20_000
+HEAD_PATIENCE = 10
 
 
 def snapshot(model):
@@ -45,11 +67,12 @@ def _keep_best(keras):
     return KeepBestWeights()
 
 
-def _callbacks(keras, cfg, log_dir: str):
+def callbacks(keras, log_dir: str, stop_on: str, patience: int):
+    """The one place training callbacks are assembled: (keep-best callback, all callbacks)."""
     keep_best = _keep_best(keras)
+    mode = "min" if stop_on.endswith("loss") else "max"
     return keep_best, [
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
-                                      patience=int(cfg.get("early_stopping_patience", 3))),
+        keras.callbacks.EarlyStopping(monitor=stop_on, mode=mode, patience=patience),
         keep_best,
         keras.callbacks.TensorBoard(log_dir=log_dir),
         epoch_progress(keras, os.path.basename(log_dir)),
@@ -72,29 +95,68 @@ def _history(fit) -> Dict:
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
 
-def train_two_phases(keras, strategy, model, base, train, evaluate, cfg, head, log_dir: str,
-                     pretrained: bool = True) -> Dict:
-    """`model` is what fit trains (possibly augmentation + classifier); returns the history."""
-    history = {}
-    keep_best, callbacks = _callbacks(keras, cfg, os.path.join(log_dir, "phase1_head"))
-    fit = model.fit(train, validation_data=evaluate, epochs=int(cfg["epochs"]), verbose=2, callbacks=callbacks)
-    history["phase1_head"] = _history(fit)
-    phase1_best, phase1_weights = keep_best.best, snapshot(model)
+def cached_features(keras, base, cfg, train_plain, validation, augmenter):
+    """((train features, labels), (validation features, labels)): one base pass per view kept."""
+    start = time.time()
+    train_clean, validation_features = pooled_features(keras, [train_plain, validation], cfg, base=base)
+    views = [train_clean]
+    if augmenter is not None:
+        views += pooled_features(keras, [train_plain] * AUGMENTED_VIEWS, cfg, base=base, augment=augmenter)
+    x = np.concatenate([v[0] for v in views])
+    y = np.concatenate([v[1] for v in views])
+    print(f"[snout] phase 1: base run once over {len(train_clean[1])} training images x {len(views)} view(s) "
+          f"and {len(validation_features[1])} validation images in {time.time() - start:.1f}s")
+    return (x, y), validation_features
 
-    fine_tune_epochs = int(cfg.get("fine_tune_epochs", 0))
-    if fine_tune_epochs > 0 and pretrained:
-        with strategy.scope():
-            unfrozen = unfreeze_top(keras, base, int(cfg["fine_tune_layers"]))
-            lr = head.learning_rate * float(cfg.get("fine_tune_lr_factor", 0.1))
-            compile_classifier(keras, model, lr)  # recompile so the new trainable set takes effect
-        print(f"[snout] phase 2: fine-tuning the top {unfrozen} weighted base layers at learning rate {lr:g}")
-        keep_best, callbacks = _callbacks(keras, cfg, os.path.join(log_dir, "phase2_fine_tune"))
-        fit = model.fit(train, validation_data=evaluate, epochs=fine_tune_epochs, verbose=2, callbacks=callbacks)
-        history["phase2_fine_tune"] = _history(fit)
-        kept = keep_best.best >= phase1_best
-        history["phase2_kept"] = kept
-        if not kept:
-            restore(phase1_weights)
-        print(f"[snout] phase 2 best val accuracy {keep_best.best:.4f} vs phase 1 {phase1_best:.4f}: "
-              + ("kept" if kept else "discarded, shipping the phase-1 model"))
-    return history
+
+def train_head_on_features(keras, features, num_classes: int, head, cfg, log_dir: str):
+    """Trains the head alone on pooled base outputs; returns (head model, history, best val accuracy)."""
+    (x, y), validation = features
+    model = build_head_on_features(keras, x.shape[1], num_classes, head)
+    keep_best, cbs = callbacks(keras, log_dir, stop_on="val_loss", patience=HEAD_PATIENCE)
+    batch_size = int(cfg["batch_size"])
+    steps_per_epoch = -(-len(y) // batch_size)
+    epochs = max(int(cfg["epochs"]), min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
+    fit = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, shuffle=True,
+                    verbose=0, callbacks=cbs)
+    history = _history(fit)
+    print(f"[snout] phase 1: head trained {len(history['loss'])} epochs on cached features, "
+          f"best val accuracy {keep_best.best:.4f}")
+    return model, history, keep_best.best
+
+
+def copy_head(source, target) -> None:
+    """Copies every weighted layer of `source` (the head on features) into the same-named layer of `target`."""
+    for layer in source.layers:
+        if layer.weights:
+            target.get_layer(layer.name).set_weights(layer.get_weights())
+
+
+def fine_tune(keras, strategy, model, base, train, validation, cfg, head, log_dir: str, phase1_best: float,
+              history: Dict) -> None:
+    """Phase 2 on streamed images; restores the phase-1 weights unless it did at least as well."""
+    phase1_weights = snapshot(model)
+    with strategy.scope():
+        unfrozen = unfreeze_top(keras, base, int(cfg["fine_tune_layers"]))
+        lr = head.learning_rate * float(cfg.get("fine_tune_lr_factor", 0.1))
+        compile_classifier(keras, model, lr)  # recompile so the new trainable set takes effect
+    print(f"[snout] phase 2: fine-tuning the top {unfrozen} weighted base layers at learning rate {lr:g}")
+    keep_best, cbs = callbacks(keras, os.path.join(log_dir, "phase2_fine_tune"), stop_on="val_accuracy",
+                               patience=int(cfg.get("early_stopping_patience", 3)))
+    fit = model.fit(train, validation_data=validation, epochs=int(cfg["fine_tune_epochs"]), verbose=2,
+                    callbacks=cbs)
+    history["phase2_fine_tune"] = _history(fit)
+    kept = keep_best.best >= phase1_best
+    history["phase2_kept"] = kept
+    if not kept:
+        restore(phase1_weights)
+    print(f"[snout] phase 2 best val accuracy {keep_best.best:.4f} vs phase 1 {phase1_best:.4f}: "
+          + ("kept" if kept else "discarded, shipping the phase-1 model"))
+
+
+def train_from_scratch(keras, model, train, validation, cfg, log_dir: str) -> Dict:
+    """A base trained from scratch changes every step: the whole network trains on streamed images."""
+    _, cbs = callbacks(keras, os.path.join(log_dir, "phase1_head"), stop_on="val_accuracy",
+                       patience=int(cfg.get("early_stopping_patience", 3)))
+    fit = model.fit(train, validation_data=validation, epochs=int(cfg["epochs"]), verbose=2, callbacks=cbs)
+    return {"phase1_head": _history(fit)}

@@ -19,7 +19,7 @@ def test_flags_reach_the_config_and_defaults_match_the_dataclass():
     assert (config.image_size, config.enable_cache, config.tune, config.tuner_algorithm) == (96, False, True, "hyperband")
     default = _config()
     assert default == SnoutConfig()
-    assert default.training_config(["a", "b"], "d")["augment_strength"] == SnoutConfig().augment_strength
+    assert default.trainer_config(["a", "b"], "d")["augment_strength"] == SnoutConfig().augment_strength
 
 
 @pytest.mark.parametrize("argv, message", [

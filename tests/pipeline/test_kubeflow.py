@@ -98,7 +98,7 @@ def test_kfp_spec_has_every_component_and_its_dependencies(kfp_spec):
     assert deps["ClassNamesCheck"] == {"ImportExampleGen"}
     # Nothing is transformed (or trained) before the data's anomalies and class names are checked.
     assert deps["Transform"] == {"ImportExampleGen", "SchemaGen", "ExampleValidator", "ClassNamesCheck"}
-    assert deps["Trainer"] == {"Transform", "SchemaGen", "hyperparameters_importer"}
+    assert deps["Trainer"] == {"ImportExampleGen", "Transform", "SchemaGen", "hyperparameters_importer"}  # raw records + graph
     assert deps["Evaluator"] == {"ImportExampleGen", "Trainer"}  # baseline: the served model, found at run time
     assert deps[KFP_INFRA] == {"ImportExampleGen", "Trainer"}
     # The model pushed is the infra blessing's copy (with warm-up requests), gated on both blessings.
@@ -113,8 +113,8 @@ def test_vertex_job_keeps_the_resolver_and_validates_in_process(vertex_job):
     resolvers = {f"{RESOLVER}-model-resolver", f"{RESOLVER}-model-blessing-resolver"}
     assert set(_tasks(spec)) == BASE_TASKS | {"Tuner", VERTEX_INFRA} | resolvers
     deps = _deps(spec)
-    assert deps["Tuner"] == {"Transform"}
-    assert deps["Trainer"] == {"Transform", "SchemaGen", "Tuner"}
+    assert deps["Tuner"] == {"ImportExampleGen", "Transform"}
+    assert deps["Trainer"] == {"ImportExampleGen", "Transform", "SchemaGen", "Tuner"}
     assert deps["Evaluator"] == {"ImportExampleGen", "Trainer", f"{RESOLVER}-model-resolver"}
     assert deps["IdempotentPusher"] == {"Evaluator", "Trainer", VERTEX_INFRA}
     assert set(_tasks(spec)["IdempotentPusher"]["inputs"]["artifacts"]) == {"model", "model_blessing",

@@ -13,6 +13,7 @@ import tensorflow as tf
 import contract
 from tests.fixtures.serving import BLUE, RED, png_declaring, solid_image
 from tests.fixtures.transform import transform_output
+from trainer.backbones import get_backbone
 from trainer.export import export_serving_model
 from trainer.image_guard import DEFAULT_MAX_PIXELS, declared_heights_widths, refuse_oversized_images
 from trainer.model import HeadParams, build_classifier
@@ -37,7 +38,7 @@ def exported(tmp_path_factory):
     """(export dir, the mixed-precision network it was exported from)."""
     model = _mixed_precision_classifier()
     export_dir = str(tmp_path_factory.mktemp("export") / "model")
-    export_serving_model(model, transform_output({"image_size": SIZE, "backbone": "small_cnn"}), CLASSES,
+    export_serving_model(model, transform_output({"image_size": SIZE, "scaling": get_backbone("small_cnn").scaling}), CLASSES,
                          export_dir, provenance={"backbone": "small_cnn"})
     return export_dir, model
 

