@@ -19,8 +19,9 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 ID_OFFSET = 1_000_000
-UPSTREAM = {"ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform", "Tuner"}
-DOWNSTREAM = {"Trainer", "Evaluator", "IdempotentPusher"}
+UPSTREAM = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "ClassNamesCheck",
+            "Transform", "Tuner"}
+DOWNSTREAM = {"Trainer", "Evaluator", "SavedModelInfraValidator", "IdempotentPusher"}
 RESOLVER = "latest_blessed_model_resolver"  # resolves afresh on every run, never cached
 
 
@@ -54,7 +55,7 @@ def _node_states_of_latest_run(store_path: str, pipeline_name: str):
 def test_changing_epochs_reruns_only_trainer_evaluator_pusher(first_pipeline_run, tmp_path):
     from tfx import v1 as tfx
 
-    from cli.run import prepare_data
+    from cli.run import prepare_data, stage_schema
     from pipeline.dag import create_pipeline
 
     first = first_pipeline_run.config
@@ -62,13 +63,15 @@ def test_changing_epochs_reruns_only_trainer_evaluator_pusher(first_pipeline_run
     store_path = str(tmp_path / "metadata.sqlite")
     _copy_store(os.path.abspath(first.metadata_path), store_path)
     data_dir, class_names, description = prepare_data(config)
-    pipeline = create_pipeline(config, data_dir, class_names, description,
-                               metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(store_path))
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(store_path)
+    pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=connection,
+                               schema_file=stage_schema(config, class_names))  # as `snout run` does
     try:
         tfx.orchestration.LocalDagRunner().run(pipeline)
         states = _node_states_of_latest_run(store_path, config.pipeline_name)
     finally:  # the copy's outputs, in the shared pipeline root
-        for folder in glob.glob(os.path.join(first.pipeline_root, "*", "*", f"{ID_OFFSET // 10}*")):
-            shutil.rmtree(folder, ignore_errors=True)
+        for folder in glob.glob(os.path.join(first.pipeline_root, "*", "*", "*")):
+            if os.path.basename(folder).isdigit() and int(os.path.basename(folder)) >= ID_OFFSET:
+                shutil.rmtree(folder, ignore_errors=True)
     assert {node for node, state in states.items() if state == "ran"} - {RESOLVER} == DOWNSTREAM, states
     assert {node for node, state in states.items() if state == "cached"} == UPSTREAM, states
