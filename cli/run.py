@@ -227,7 +227,9 @@ def _metrics_line(outcome) -> str:
         line += f", top-{ev.TOP_K} {_number(outcome.top_k_accuracy)}"
     v = outcome.validation
     if v:
-        line += f" ({v.get('split')}: accuracy {_number(v.get(ev.ACCURACY))} on {v.get(ev.EXAMPLE_COUNT)} examples)"
+        count = v.get(ev.EXAMPLE_COUNT)
+        count = int(count) if count is not None else "?"  # TFMA stores counts as doubles
+        line += f" ({v.get('split')}: accuracy {_number(v.get(ev.ACCURACY))} on {count} examples)"
     return line
 
 

@@ -12,6 +12,9 @@ import time
 
 PROGRESS_FD_ENV = "SNOUT_PROGRESS_FD"
 STEP_LINE_SECONDS = 30.0
+# Short epochs (the head on cached features runs dozens in seconds) print a line at most this
+# often; the first and the last epoch always print, so a run fits on a screen.
+EPOCH_LINE_SECONDS = 10.0
 REDRAW_SECONDS = 0.5
 
 
@@ -78,6 +81,8 @@ def epoch_progress(keras, label: str):
             self.label = label
             self.clock = None
             self._last_line = 0.0
+            self._last_epoch_line = 0.0
+            self._held = None  # an epoch line not printed yet (throttled)
 
         def _write(self, text: str, redraw: bool = False) -> None:
             fd = os.environ.get(PROGRESS_FD_ENV)
@@ -116,7 +121,16 @@ def epoch_progress(keras, label: str):
             self.clock.end_epoch()
             eta = self.clock.eta()
             left = f", {format_duration(eta)} left" if eta else ""
-            self._write(f"[snout]   {self.label}: epoch {epoch + 1}/{self.clock.epochs} in "
-                        f"{self.clock.epoch_seconds[-1]:.1f}s, {_metrics_text(logs)}{left}")
+            self._held = (f"[snout]   {self.label}: epoch {epoch + 1}/{self.clock.epochs} in "
+                          f"{self.clock.epoch_seconds[-1]:.1f}s, {_metrics_text(logs)}{left}")
+            now = time.monotonic()
+            if epoch == 0 or now - self._last_epoch_line >= EPOCH_LINE_SECONDS:
+                self._write(self._held)
+                self._held, self._last_epoch_line = None, now
+
+        def on_train_end(self, logs=None):
+            if self._held:  # the last epoch (early stopping included) always shows
+                self._write(self._held)
+                self._held = None
 
     return EpochProgress()

@@ -56,10 +56,11 @@ def _fit(keras, epochs=3):
               callbacks=[epoch_progress(keras, "phase1_head")])
 
 
-def _progress_lines(tmp_path, monkeypatch, step_line_seconds):
+def _progress_lines(tmp_path, monkeypatch, step_line_seconds, epoch_line_seconds=0.0):
     from trainer import keras_compat, progress
 
     monkeypatch.setattr(progress, "STEP_LINE_SECONDS", step_line_seconds)
+    monkeypatch.setattr(progress, "EPOCH_LINE_SECONDS", epoch_line_seconds)
     target = tmp_path / "progress.txt"
     fd = os.open(target, os.O_WRONLY | os.O_CREAT)
     monkeypatch.setenv(PROGRESS_FD_ENV, str(fd))
@@ -76,6 +77,11 @@ def test_not_on_a_tty_the_callback_writes_a_line_per_epoch(tmp_path, monkeypatch
     lines = _progress_lines(tmp_path, monkeypatch, step_line_seconds=1e9)
     assert [line.split(" in ")[0] for line in lines] == [f"[snout]   phase1_head: epoch {i}/3" for i in (1, 2, 3)]
     assert "val_accuracy" in lines[0] and "left" in lines[0] and "left" not in lines[-1]
+
+
+def test_fast_epochs_print_the_first_and_the_last_only(tmp_path, monkeypatch):
+    lines = _progress_lines(tmp_path, monkeypatch, step_line_seconds=1e9, epoch_line_seconds=1e9)
+    assert [line.split(" in ")[0] for line in lines] == [f"[snout]   phase1_head: epoch {i}/3" for i in (1, 3)]
 
 
 def test_step_lines_carry_an_eta(tmp_path, monkeypatch):
