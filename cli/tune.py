@@ -55,7 +55,9 @@ def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
                        for split in (contract.TRAIN_SPLIT, _selection_split(data_dir)))
     start = time.time()
     tuner, fit = head_search.prepare_search(keras, cfg, train, evaluate, out_dir, "snout_tune")
-    tuner.search(epochs=config.tuner_epochs, verbose=0, **fit)
+    from trainer.progress import epoch_progress
+
+    tuner.search(epochs=config.tuner_epochs, verbose=0, callbacks=[epoch_progress(keras, "tuner trial")], **fit)
     return tuner, head_search.trials_table(tuner), time.time() - start
 
 
