@@ -9,6 +9,7 @@ the components that use it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -176,10 +177,10 @@ class SnoutConfig:
     def hub_module(self):
         """The --hub-handle module, downloaded once and read (UserError naming the handle if it cannot be)."""
         from contract.errors import UserError
-        from trainer.hub_backbone import HubModuleUnavailable, inspect_module
+        from trainer.hub_backbone import HubModuleUnavailable
 
         try:
-            return inspect_module(self.hub_handle)
+            return _inspected_hub_module(self.hub_handle)
         except HubModuleUnavailable as e:
             raise UserError(str(e)) from None
 
@@ -241,6 +242,14 @@ class SnoutConfig:
             raise UserError(f"--hyperparameters {self.hyperparameters}: no such file or folder")
         if self.data is not None and not os.path.isdir(self.data) and "://" not in self.data:
             raise UserError(f"--data {self.data}: no such directory")
+
+
+@functools.lru_cache(maxsize=8)
+def _inspected_hub_module(handle: str):
+    """One load per handle and process: validate() and every component's config ask for it."""
+    from trainer.hub_backbone import inspect_module
+
+    return inspect_module(handle)
 
 
 def contract_digest() -> str:

@@ -51,13 +51,10 @@ def _read_examples(paths: List[str], limit: int):
     import tensorflow as tf
 
     images, labels = [], []
-    for path in paths:  # ExampleGen and ingest gzip their records (by suffix); plain .tfrecord is read as is
-        for record in tf.data.TFRecordDataset([path], compression_type=contract.record_compression(path)).take(limit - len(images)):
-            features = tf.train.Example.FromString(record.numpy()).features.feature
-            images.append(features[contract.IMAGE_KEY].bytes_list.value[0])
-            labels.append(int(features[contract.LABEL_KEY].int64_list.value[0]))
-        if len(images) >= limit:
-            break
+    for record in contract.record_dataset(paths).take(limit):  # gzip or plain, by suffix
+        features = tf.train.Example.FromString(record.numpy()).features.feature
+        images.append(features[contract.IMAGE_KEY].bytes_list.value[0])
+        labels.append(int(features[contract.LABEL_KEY].int64_list.value[0]))
     return images, labels
 
 
