@@ -52,6 +52,11 @@ CLASSIFY_OUTPUT_SCORES = "scores"
 MODEL_EXTRA_DIR = "assets.extra"
 MODEL_INFO_FILE = "snout_model.json"
 
+# The decompression-bomb guard, one value for ingest, the exported model and `snout serve`:
+# an image whose header declares more pixels than this is refused before decoding
+# (Pillow's own threshold, ~ 9459 x 9459).
+MAX_IMAGE_PIXELS = 89_478_485
+
 # Dataset layout.
 VOCABULARY_FILE = "labels.txt"
 SUMMARY_FILE = "summary.json"
