@@ -57,6 +57,24 @@ MODEL_INFO_FILE = "snout_model.json"
 # (Pillow's own threshold, ~ 9459 x 9459).
 MAX_IMAGE_PIXELS = 89_478_485
 
+# Magic bytes of the encoded formats the exported model decodes (tf.io.decode_image): the one
+# table for the model's guard, `snout serve`/clients and ingest (which reads more formats, re-encoding them).
+IMAGE_SIGNATURES = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+)
+
+
+def image_format(data: bytes) -> Optional[str]:
+    """JPEG/PNG/GIF/BMP (what the model decodes) from the magic bytes, else None."""
+    for magic, name in IMAGE_SIGNATURES:
+        if data.startswith(magic):
+            return name
+    return None
+
 # Dataset layout.
 VOCABULARY_FILE = "labels.txt"
 SUMMARY_FILE = "summary.json"
