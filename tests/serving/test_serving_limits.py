@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import requests
 
-from tests.fixtures.serving import (BLUE, RED, make_serving_dir, png_declaring, rss_mb, solid_image,
-                                    start_server_process, stop_server_process)
+from tests.fixtures.serving import (BLUE, RED, ZeroBody, make_serving_dir, peak_rss_mb, png_declaring, rss_mb,
+                                    solid_image, start_server_process, stop_server_process)
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
@@ -104,8 +104,22 @@ def test_request_bytes_bounded_on_both_apis(bounded):
     code, _ = _refused(stub, [big])
     assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
     r = requests.post(url + "/v1/models/snout:predict", data=big, timeout=30)
-    assert r.status_code == 429  # RESOURCE_EXHAUSTED, as TF Serving maps it
+    assert r.status_code == 413  # RESOURCE_EXHAUSTED, with HTTP's own status for a body too large
     assert "larger than the server's limit" in r.json()["error"]
+    r = requests.post(url + "/v1/models/snout:predict", data=big[:MAX_BYTES], timeout=30)
+    assert r.status_code == 400 and "JSON" in r.json()["error"]  # the limit itself is read
+
+
+def test_refused_rest_body_is_dropped_not_held(bounded):
+    """A 200 MB body to a server whose limit is 256 KiB: answered 413, read and thrown away in
+    small blocks, so the server's peak RSS grows by far less than the body."""
+    proc, _, url = bounded
+    before = peak_rss_mb(proc.pid, reset=True)
+    r = requests.post(url + "/v1/models/snout:predict", data=ZeroBody(200_000_000), timeout=60)
+    assert r.status_code == 413
+    growth = peak_rss_mb(proc.pid) - before
+    print(f"\n200 MB REST body (refused): server peak RSS +{growth:.0f} MB")
+    assert growth < 50
 
 
 def _raw_http(url, payload: bytes, read_timeout=30.0) -> bytes:
