@@ -5,12 +5,11 @@ saw a broken pipe when the server closed early; `requests` hides that), and neit
 
 import http.client
 import json
-import socket
 
 import pytest
 import requests
 
-from tests.fixtures.serving import RED, ZeroBody, b64, local_server, solid_image
+from tests.fixtures.serving import RED, ZeroBody, b64, local_server, raw_http, solid_image
 
 from serving.limits import RequestLimits
 
@@ -46,23 +45,11 @@ def test_body_over_the_limit_gets_413_and_the_server_stays_healthy(server, size)
     assert _predicts_red(server.rest_url)
 
 
-def _raw_answer(url: str, request: bytes) -> bytes:
-    host, port = url.split("//")[1].split(":")
-    with socket.create_connection((host, int(port)), timeout=30) as s:
-        s.sendall(request)
-        s.shutdown(socket.SHUT_WR)  # no body follows
-        answer = b""
-        while True:
-            data = s.recv(65536)
-            if not data:
-                return answer
-            answer += data
-
-
 def test_expect_100_continue_is_refused_before_the_body_is_sent(server):
     """curl sends `Expect: 100-continue` for big bodies: the 413 comes instead of `100 Continue`."""
-    answer = _raw_answer(server.rest_url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n"
-                                          b"Content-Length: 200000000\r\nExpect: 100-continue\r\n\r\n")
+    answer = raw_http(server.rest_url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n"
+                                       b"Content-Length: 200000000\r\nExpect: 100-continue\r\n\r\n",
+                      half_close=True)  # no body follows
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
     assert b"100 Continue" not in answer and b"larger than the server's limit" in answer
     assert _predicts_red(server.rest_url)

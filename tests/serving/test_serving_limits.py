@@ -5,15 +5,14 @@ before and after (printed; asserted only against the gigabytes an unbounded deco
 
 import base64
 import json
-import socket
 
 import grpc
 import numpy as np
 import pytest
 import requests
 
-from tests.fixtures.serving import (BLUE, RED, ZeroBody, make_serving_dir, peak_rss_mb, png_declaring, rss_mb,
-                                    solid_image, start_server_process, stop_server_process)
+from tests.fixtures.serving import (BLUE, RED, ZeroBody, make_serving_dir, peak_rss_mb, png_declaring, raw_http,
+                                    rss_mb, solid_image, start_server_process, stop_server_process)
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
@@ -122,23 +121,11 @@ def test_refused_rest_body_is_dropped_not_held(bounded):
     assert growth < 50
 
 
-def _raw_http(url, payload: bytes, read_timeout=30.0) -> bytes:
-    host, port = url.split("//")[1].split(":")
-    with socket.create_connection((host, int(port)), timeout=read_timeout) as s:
-        s.sendall(payload)
-        answer = b""
-        while True:
-            data = s.recv(65536)
-            if not data:
-                return answer
-            answer += data
-
-
 @pytest.mark.parametrize("header", [b"Content-Length: -1", b"Content-Length: abc",
                                     b"Transfer-Encoding: chunked"])
 def test_rest_malformed_length_headers_are_400(bounded, header):
     _, _, url = bounded
-    answer = _raw_http(url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n")
+    answer = raw_http(url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
     assert b'"error"' in answer
 
@@ -156,7 +143,7 @@ def test_rest_client_that_stops_sending_is_dropped(bounded):
     """Content-Length says 100 bytes, none come: the server closes the connection after its
     read timeout (2 s here) instead of holding a thread, and keeps serving."""
     _, stub, url = bounded
-    answer = _raw_http(url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n"
+    answer = raw_http(url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n"
                             b"Content-Length: 100\r\n\r\n", read_timeout=60)
     assert answer == b""
     r = requests.post(url + "/v1/models/snout:predict",
