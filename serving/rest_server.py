@@ -132,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def handle_expect_100(self):
-        """`Expect: 100-continue` (curl's way for bodies over 1 MiB): a body over the limit, or
+        """`Expect: 100-continue` (what curl sends with a large body): a body over the limit, or
         one framed wrongly, is refused before the client sends it."""
         try:
             self._check_length(self._declared_length())
