@@ -132,9 +132,10 @@ def stage_hyperparameters(config: SnoutConfig) -> None:
     with open(source, "rb") as f:
         content = f.read()
     try:
-        json.loads(content)
-    except ValueError:
-        raise UserError(f"--hyperparameters {source}: not a KerasTuner hyperparameters JSON file") from None
+        config.head_params().tuned(json.loads(content))  # as the Trainer will read it
+    except (ValueError, AttributeError) as e:
+        raise UserError(f"--hyperparameters {source}: not a KerasTuner hyperparameters JSON file "
+                        f"({' '.join(str(e).split())})") from None
     staged = os.path.join(os.path.abspath(config.workspace), "imported_hyperparameters",
                           hashlib.sha256(content).hexdigest()[:16])
     os.makedirs(staged, exist_ok=True)
@@ -170,9 +171,9 @@ def run_pipeline(config: SnoutConfig):
 
 
 def _weights_line(config: SnoutConfig) -> str:
-    from trainer.base_weights import HUB_MODULE_WEIGHTS, describe
+    from trainer.base_weights import describe
 
-    return describe(HUB_MODULE_WEIGHTS if config.backbone == "hub" else config.weights)
+    return describe(config.network().weights)
 
 
 PER_CLASS_LINES_MAX = 10  # more classes: a summary here, the full table in the report

@@ -31,7 +31,7 @@ def _head_params(hyperparameters, configured: HeadParams) -> HeadParams:
     """The configured head, or the Tuner's (or an imported best_hyperparameters file's) when given."""
     if not hyperparameters:
         return configured
-    tuned = configured.tuned(hyperparameters.get("values", hyperparameters))  # a KerasTuner config
+    tuned = configured.tuned(hyperparameters)
     print(f"[snout] using tuned hyperparameters: {tuned}")
     return tuned
 

@@ -38,9 +38,11 @@ class HeadParams(Settings):
     head_layers: int
     dropout: float
 
-    def tuned(self, values: Mapping[str, Any]) -> "HeadParams":
-        """These, with the head's values of a KerasTuner HyperParameters config put in (one a search
-        made holds all four; its other keys, e.g. Hyperband's `tuner/epochs`, are not the head's)."""
+    def tuned(self, hyperparameters: Mapping[str, Any]) -> "HeadParams":
+        """These, with the head's values of a KerasTuner HyperParameters config (best_hyperparameters.txt:
+        {"space": ..., "values": {...}}) put in. A search's holds all four; its other values (e.g.
+        Hyperband's `tuner/epochs`) are not the head's. ValueError for a value of the wrong type."""
+        values = hyperparameters.get("values", hyperparameters)
         own = {f.name for f in dataclasses.fields(self)}
         return HeadParams.from_config({**self.to_config(), **{k: v for k, v in values.items() if k in own}})
 

@@ -87,6 +87,9 @@ def test_imported_hyperparameters_are_staged_alone_in_their_folder(tmp_path):
 
     with pytest.raises(UserError, match="not a KerasTuner"):
         stage_hyperparameters(SnoutConfig(workspace=str(tmp_path / "ws"), hyperparameters=str(bad)))
+    bad.write_text('{"values": {"head_units": 64.5}}')  # refused here, not in the middle of the Trainer
+    with pytest.raises(UserError, match=r"not a KerasTuner .*HeadParams.head_units: expected int"):
+        stage_hyperparameters(SnoutConfig(workspace=str(tmp_path / "ws"), hyperparameters=str(bad)))
     # Remote (Kubeflow): the artifact is the folder, whether the folder or the file in it was named.
     for given in ("gs://b/tuning/best_hyperparameters", "gs://b/tuning/best_hyperparameters/best_hyperparameters.txt"):
         remote = SnoutConfig(hyperparameters=given)

@@ -34,7 +34,7 @@ def test_search_on_cached_features_finds_a_good_head(tmp_path, algorithm):
     assert all(r["seconds"] is not None and r["seconds"] > 0 for r in rows)
     assert rows == sorted(rows, key=lambda r: -r["val_accuracy"])
     best = json.loads(head_search.best_hyperparameters_json(tuner))["values"]
-    tuned = head().tuned(best)
+    tuned = head().tuned({"values": best})
     assert tuned.head_units in (64, 128, 256) and 1e-4 <= tuned.learning_rate <= 3e-3
     assert tuned.to_config() == {name: best[name] for name in tuned.to_config()}  # every value from the search
 
