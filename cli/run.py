@@ -145,6 +145,11 @@ def stage_hyperparameters(config: SnoutConfig) -> None:
 
 def run_pipeline(config: SnoutConfig):
     """Builds and runs the DAG; returns (outcome, progress handler)."""
+    data_dir, class_names, description = prepare_data(config)  # bad data: one line before TFX is even imported
+    os.makedirs(config.workspace, exist_ok=True)
+    stage_hyperparameters(config)
+    schema_file = stage_schema(config, class_names)
+
     from tfx import v1 as tfx
 
     from cli import progress
@@ -152,10 +157,6 @@ def run_pipeline(config: SnoutConfig):
     from report import results
     from pipeline.dag import create_pipeline
 
-    data_dir, class_names, description = prepare_data(config)
-    os.makedirs(config.workspace, exist_ok=True)
-    stage_hyperparameters(config)
-    schema_file = stage_schema(config, class_names)
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
     pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=metadata,
                                schema_file=schema_file)
