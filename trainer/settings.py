@@ -17,6 +17,10 @@ re-runs the Trainer, not the Tuner). The pattern, which every component follows 
      fn_args.custom_config)`, strict: an unknown, missing or mistyped key is an error naming it),
      and everything below takes typed values: the settings object or its fields, never the dict.
 
+A component of snout's own (components/, not user code) follows the same steps, with its dataclass
+beside its executor and `to_config()` as an execution property (a JSON string, e.g.
+`json.dumps(settings.to_config())`).
+
 Imports nothing but `contract`: cheap for the pipeline to build and for the components to parse.
 """
 
