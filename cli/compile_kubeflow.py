@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import List, Optional
 
+from cli.run import stage_hyperparameters
 from contract.errors import UserError
 from pipeline import beam_profiles
 from pipeline.config import SnoutConfig, config_fields
@@ -31,6 +32,7 @@ def configs_from_args(args: argparse.Namespace):
         raise UserError(f"--hyperparameters {snout_config.hyperparameters}: the cluster cannot read this machine's "
                         "disk; copy the folder to gs://... or s3://... and give that URI")
     snout_config.validate()
+    stage_hyperparameters(snout_config)  # the folder to import, as for `snout run`
     if data is None:
         raise UserError("--data is required: a `snout ingest` dataset copied to gs://... or s3://...")
     beam_params = {name: getattr(args, "beam_" + name) for name in BEAM_FLAGS}

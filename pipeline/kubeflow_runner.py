@@ -116,7 +116,7 @@ def dataset_info(kf: KubeflowConfig):
     import contract
     from tfx.dsl.io import fileio
 
-    from components.vocabulary_check import read_vocabulary_uri, vocabulary_mismatch
+    from components.vocabulary_check import read_vocabulary_uri
 
     base = kf.data.rstrip("/")
     description = f"dataset at {kf.data}"
@@ -128,8 +128,9 @@ def dataset_info(kf: KubeflowConfig):
             return list(kf.classes), description
         raise UserError(f"cannot read {labels} from here ({type(e).__name__}); "
                         "give the class names with --classes cat,dog") from None
-    if kf.classes and vocabulary_mismatch(kf.classes, names):
-        raise UserError(f"--classes: {vocabulary_mismatch(kf.classes, names)} ({labels})")
+    difference = contract.class_list_difference(kf.classes, names) if kf.classes else None
+    if difference:
+        raise UserError(f"--classes {','.join(kf.classes)} do not match {labels}: {difference}")
     if len(names) < 2:
         raise UserError(f"{labels} lists {len(names)} class(es); a classifier needs at least 2")
     try:

@@ -24,7 +24,7 @@ class Predictions:
     model_dir: str = ""
     examples_source: str = ""
     limit: int = DEFAULT_MAX_IMAGES
-    split: str = contract.EVAL_SPLIT
+    split: str = contract.TEST_SPLIT
 
     @property
     def predicted(self) -> np.ndarray:

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from contract.saved_model import mark_classify_signature
 import contract
-from trainer.image_guard import DEFAULT_MAX_PIXELS, refuse_oversized_images
+from trainer.image_guard import refuse_oversized_images
 from trainer.warmup import write_warmup_requests
 
 
@@ -79,7 +79,7 @@ def float32_network(model):
 
 
 def export_serving_model(model, tf_transform_output, class_names: List[str], export_dir: str,
-                         provenance: dict, max_image_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+                         provenance: dict, max_image_pixels: int = contract.MAX_IMAGE_PIXELS) -> None:
     class_table = tf.constant(list(class_names))
     module = _ServingModule(float32_network(model), tf_transform_output.transform_features_layer())
     # The raw schema (SchemaGen, infer_feature_shape) gives `image` shape [1] or [].
@@ -117,7 +117,7 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
         probabilities = predict_from_raw(parse_examples(inputs))[contract.OUTPUT_PROBABILITIES]
         batch = tf.shape(probabilities)[0]
         classes = tf.tile(tf.expand_dims(class_table, 0), [batch, 1])
-        return {"classes": classes, "scores": probabilities}
+        return {contract.CLASSIFY_OUTPUT_CLASSES: classes, contract.CLASSIFY_OUTPUT_SCORES: probabilities}
 
     signatures = {
         contract.SIGNATURE_IMAGE_BYTES: serve_image_bytes.get_concrete_function(),
@@ -128,9 +128,9 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
     mark_classify_signature(export_dir, contract.SIGNATURE_CLASSIFY)  # TF Serving's Classify API needs it
     # assets.extra is copied by TF Serving tooling but never loaded as part of the graph.
     write_warmup_requests(export_dir)
-    extra = os.path.join(export_dir, "assets.extra")
+    extra = os.path.join(export_dir, contract.MODEL_EXTRA_DIR)
     provenance = dict(provenance, max_image_pixels=int(max_image_pixels))
-    with tf.io.gfile.GFile(os.path.join(extra, "labels.txt"), "w") as f:
+    with tf.io.gfile.GFile(os.path.join(extra, contract.VOCABULARY_FILE), "w") as f:
         f.write("".join(n + "\n" for n in class_names))
-    with tf.io.gfile.GFile(os.path.join(extra, "snout_model.json"), "w") as f:
+    with tf.io.gfile.GFile(os.path.join(extra, contract.MODEL_INFO_FILE), "w") as f:
         f.write(json.dumps(provenance, indent=2, sort_keys=True))

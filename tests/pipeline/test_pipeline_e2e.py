@@ -97,12 +97,12 @@ def _flip_train_labels(src: str, dst: str) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("photos"))
     for path in contract.split_files(dst, contract.TRAIN_SPLIT):
         flipped = []
-        for raw in tf.data.TFRecordDataset(path, compression_type="GZIP"):
+        for raw in contract.record_dataset([path]):
             example = tf.train.Example.FromString(raw.numpy())
             label = example.features.feature[contract.LABEL_KEY].int64_list.value
             label[0] = 1 - label[0]
             flipped.append(example.SerializeToString())
-        with tf.io.TFRecordWriter(path, tf.io.TFRecordOptions(compression_type="GZIP")) as writer:
+        with contract.record_writer(path) as writer:
             for raw in flipped:
                 writer.write(raw)
 
