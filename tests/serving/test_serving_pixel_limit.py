@@ -18,7 +18,6 @@ from serving.errors import ServingError
 from serving.inference import InferenceService
 from serving.limits import RequestLimits
 from serving.local_server import LocalServer
-from trainer.image_guard import DEFAULT_MAX_PIXELS
 
 # What `snout run` exports the model with (SnoutConfig.max_image_pixels reaches trainer/export.py).
 MODEL_LIMIT = SnoutConfig().max_image_pixels
@@ -60,7 +59,7 @@ def _predict(server, image: bytes):
 def test_server_model_and_pipeline_share_one_pixel_limit():
     serve_args = snout_cli.build_parser().parse_args(["serve", "--serving-dir", "."])
     assert (RequestLimits().max_image_pixels == serve_args.max_image_pixels == MODEL_LIMIT
-            == DEFAULT_MAX_PIXELS == contract.MAX_IMAGE_PIXELS)
+            == contract.MAX_IMAGE_PIXELS)
 
 
 @pytest.mark.parametrize("width,height", [
