@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
               "(the eval split is now called validation)", file=sys.stderr)
         args.validation_ratio = args.eval_ratio
     # Local: one thread per core (Pillow's decoders and hashing release the GIL; threads start at once).
-    beam_args = BeamOptions.from_args(args).pipeline_args(mode="multi_threading")
+    beam_args = BeamOptions.from_args(args).pipeline_args("ingest", mode="multi_threading")
     summary = ingest(
         args.out,
         args.source,

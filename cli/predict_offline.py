@@ -41,7 +41,7 @@ def is_offline(args) -> bool:
 def _beam_args(args) -> List[str]:
     # Local: in-process. TensorFlow already spreads one model call over every core; worker processes
     # would each load TF and the model and fight for the same cores (bench_batch_predict.py).
-    return BeamOptions.from_args(args).pipeline_args(mode="in_memory")
+    return BeamOptions.from_args(args).pipeline_args("predict", mode="in_memory")
 
 
 def predict_offline(args) -> int:

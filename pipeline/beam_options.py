@@ -2,8 +2,8 @@
 `snout predict --model` and `snout compile-kubeflow`.
 
     options = BeamOptions.from_args(args)       # after BeamOptions.add_arguments(parser)
-    options.pipeline_args()                     # ["--runner=PortableRunner", "--job_endpoint=embed", ...]
-    options.pipeline_args(mode="in_memory")     # a command's own default for a parameter not given
+    options.pipeline_args("run")                # ["--runner=PortableRunner", "--job_endpoint=embed", ...]
+    options.pipeline_args("predict", mode="in_memory")  # a command's own default for a parameter not given
 
 `--beam-profile` names a profile of pipeline/beam_profiles.py; each profile parameter is one
 `--beam-<name>` flag (the Dask scheduler's is `--dask-address`), and `--beam-arg=--name=value`
@@ -95,9 +95,10 @@ class BeamOptions(Settings):
     def given(self) -> dict:
         return {name: getattr(self, name) for name in self.parameter_names() if getattr(self, name) is not None}
 
-    def pipeline_args(self, **defaults) -> list:
-        """The profile's Beam pipeline args. `defaults`: a command's values for parameters not given,
-        applied only to parameters the chosen profile takes (e.g. predict's local mode=in_memory)."""
+    def pipeline_args(self, command: str, **defaults) -> list:
+        """The profile's Beam pipeline args for `snout <command>`. `defaults`: the command's values for
+        parameters not given, applied only to those the chosen profile takes (predict: mode=in_memory)."""
+        beam_profiles.check_command(self.profile, command)
         takes = beam_profiles.parameters_of(self.profile)
         params = {k: v for k, v in defaults.items() if k in takes and v is not None}
         params.update(self.given())

@@ -35,6 +35,8 @@ class Profile:
     needs: str
     required: Tuple[str, ...] = ()
     optional: Dict[str, object] = field(default_factory=dict)
+    commands: Optional[Tuple[str, ...]] = None  # the snout commands it can run (None: every one)
+    refusal: str = ""                           # why it cannot run the others
 
 
 PROFILES: Dict[str, Profile] = {p.name: p for p in (
@@ -67,10 +69,12 @@ PROFILES: Dict[str, Profile] = {p.name: p for p in (
             "image; LOOPBACK, this process",
             required=("job_endpoint",),
             optional={"image": None, "environment_type": "DOCKER", "environment_config": None}),
-    Profile("dask", "Beam's DaskRunner on a dask.distributed cluster",
+    Profile("dask", "Beam's DaskRunner on a dask.distributed cluster (`snout ingest` only)",
             "a dask scheduler at dask_address whose workers run snout's Python environment (dask and "
             "distributed installed, as setup.sh does)",
-            required=("dask_address",)),
+            required=("dask_address",), commands=("ingest",),
+            refusal="Beam 2.74's DaskRunner hands every consumer of a multi-output ParDo all of its outputs "
+                    "and computes only the pipeline's last sink (README: Beam profiles)"),
 )}
 
 # Flags whose name is not --beam-<parameter>.
@@ -84,6 +88,14 @@ def profile_names() -> List[str]:
 def parameters_of(profile: str) -> Tuple[str, ...]:
     spec = PROFILES.get(profile)
     return spec.required + tuple(spec.optional) if spec else ()
+
+
+def check_command(profile: str, command: str) -> None:
+    """UserError when the profile cannot run `snout <command>`'s Beam jobs."""
+    spec = PROFILES.get(profile)
+    if spec and spec.commands is not None and command not in spec.commands:
+        raise UserError(f"Beam profile {profile!r} runs only `snout {', '.join(spec.commands)}`, not "
+                        f"`snout {command}`: {spec.refusal}")
 
 
 def beam_args(profile: str, extra_args: Optional[Sequence[str]] = None, **params) -> List[str]:

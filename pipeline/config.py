@@ -135,7 +135,7 @@ class SnoutConfig:
 
     def beam_pipeline_args(self) -> List[str]:
         # The run is here: --beam-workers 0 and none alike write out this machine's core count.
-        return dataclasses.replace(self.beam, workers=self.beam.workers or None).pipeline_args()
+        return dataclasses.replace(self.beam, workers=self.beam.workers or None).pipeline_args("run")
 
     def transform_config(self) -> dict:
         """Transform's custom_config (its cache key): only what changes its graph's output."""

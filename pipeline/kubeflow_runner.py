@@ -50,10 +50,11 @@ class KubeflowConfig:
     component_cpu: Optional[float] = None  # vCPUs for every other component (e.g. DirectRunner pods)
     component_memory_gb: Optional[float] = None
 
-    def validate(self) -> None:
+    def validate(self, local_paths: bool = False) -> None:
+        """local_paths: only for executing the spec on this machine (tests/fixtures/kfp_local.py)."""
         for flag, value in (("--pipeline-root", self.pipeline_root), ("--data", self.data),
                             ("--serving-dir", self.serving_dir)):
-            if value is not None and "://" not in value:
+            if value is not None and "://" not in value and not local_paths:
                 raise UserError(f"{flag} {value}: a cluster cannot read the local disk of this machine; "
                                 "give a remote URI such as gs://bucket/path or s3://bucket/path")
         if self.target not in TARGETS:
@@ -78,6 +79,7 @@ class KubeflowConfig:
         root = self.pipeline_root.rstrip("/")
         # workers 0: Beam counts the cores of the pod at run time, not of this machine.
         return snout_config.beam.pipeline_args(
+            "compile-kubeflow",
             workers=0, image=self.image, temp_location=f"{root}/beam-tmp" if root.startswith("gs://") else None)
 
 
@@ -129,14 +131,14 @@ def dataset_info(kf: KubeflowConfig):
     return names, description
 
 
-def build_pipeline(snout_config: SnoutConfig, kf: KubeflowConfig):
+def build_pipeline(snout_config: SnoutConfig, kf: KubeflowConfig, local_paths: bool = False):
     """The TFX pipeline object for Kubeflow: pipeline/dag.py's DAG plus container resources."""
     from tfx.dsl.components.base.base_component import BaseComponent
     from tfx.orchestration import data_types
 
     from pipeline.dag import create_pipeline
 
-    kf.validate()
+    kf.validate(local_paths)
     class_names, description = dataset_info(kf)
     config = dataclasses.replace(snout_config, serving_dir=kf.resolved_serving_dir)
     baseline, infra_validation = TARGETS[kf.target]
@@ -158,16 +160,21 @@ def build_pipeline(snout_config: SnoutConfig, kf: KubeflowConfig):
     return pipeline
 
 
-def compile_pipeline(snout_config: SnoutConfig, kubeflow_config: KubeflowConfig) -> str:
-    """Compiles the DAG into kubeflow_config.output (YAML: PipelineSpec; JSON: PipelineJob); returns its path."""
+def compile_pipeline(snout_config: SnoutConfig, kubeflow_config: KubeflowConfig, local_paths: bool = False) -> str:
+    """Compiles the DAG into kubeflow_config.output (YAML: PipelineSpec; JSON: PipelineJob); returns its path.
+    local_paths: a pipeline root, data and serving dir on this machine's disk, only for executing the
+    spec here (tests/fixtures/kfp_local.py); the command line never sets it."""
     import yaml
     from tfx import v1 as tfx
     from tfx.dsl.io import fileio
 
     kf = kubeflow_config
-    pipeline = build_pipeline(snout_config, kf)
+    pipeline = build_pipeline(snout_config, kf, local_paths)
+    # Kubeflow Pipelines 2's backend reads only schema 2.1: constants as `constant` (its driver refuses the
+    # 2.0 `constantValue`) and `parameterValues` in the executor input (TFX's entrypoint reads them with 2.1).
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
-        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=kf.image))
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+            default_image=kf.image, use_pipeline_spec_2_1=kf.target == "kfp"))
     job = runner.run(pipeline, write_out=False)
     # Self-contained: the root is in the spec itself, not only in the (JSON-only) runtimeConfig.
     job["pipelineSpec"].setdefault("defaultPipelineRoot", kf.pipeline_root)

@@ -35,7 +35,7 @@ def test_every_beam_command_takes_the_same_flags(command):
     options = BeamOptions.from_args(_parse(command, *PORTABLE))
     assert options == BeamOptions(profile="portable", job_endpoint="embed", environment_type="EXTERNAL",
                                   environment_config="localhost:50000", extra_args=("--sdk_worker_parallelism=2",))
-    assert options.pipeline_args() == PORTABLE_ARGS
+    assert options.pipeline_args(command) == PORTABLE_ARGS
     parser_flags = {a for action in _subparser(command)._actions for a in action.option_strings if "beam" in a}
     assert parser_flags == {beam_profiles.flag(n) for n in BeamOptions.parameter_names() if n != "dask_address"} | {
         "--beam-profile", "--beam-arg"}
@@ -48,10 +48,11 @@ def _subparser(command):
 
 def test_command_defaults_apply_only_to_the_local_profile():
     local = BeamOptions.from_args(_parse("predict"))
-    assert local.pipeline_args(mode="in_memory")[0] == "--direct_running_mode=in_memory"
+    assert local.pipeline_args("predict", mode="in_memory")[0] == "--direct_running_mode=in_memory"
     assert BeamOptions.from_args(_parse("predict", "--beam-mode", "multi_processing")).pipeline_args(
-        mode="in_memory")[0] == "--direct_running_mode=multi_processing"  # given beats the command's default
-    assert BeamOptions.from_args(_parse("predict", *PORTABLE)).pipeline_args(mode="in_memory") == PORTABLE_ARGS
+        "predict", mode="in_memory")[0] == "--direct_running_mode=multi_processing"  # given beats the default
+    assert BeamOptions.from_args(_parse("predict", *PORTABLE)).pipeline_args("predict", mode="in_memory") == \
+        PORTABLE_ARGS
 
 
 def test_snout_run_moves_beam_workers_and_mode_into_the_option_set():
@@ -70,11 +71,19 @@ def test_snout_run_moves_beam_workers_and_mode_into_the_option_set():
 def test_ingest_runs_threads_locally_and_hands_on_plain_args():
     from ingest.beam_pipeline import default_options
 
-    args = BeamOptions.from_args(_parse("ingest")).pipeline_args(mode="multi_threading")
+    args = BeamOptions.from_args(_parse("ingest")).pipeline_args("ingest", mode="multi_threading")
     assert args == ["--direct_running_mode=multi_threading", f"--direct_num_workers={os.cpu_count() or 1}"]
     assert default_options(args).get_all_options()["direct_running_mode"] == "multi_threading"
 
 
 def test_a_parameter_the_profile_does_not_take_is_a_user_error():
     with pytest.raises(UserError, match="takes no parameter.*workers"):
-        BeamOptions.from_args(_parse("ingest", *PORTABLE, "--beam-workers", "2")).pipeline_args()
+        BeamOptions.from_args(_parse("ingest", *PORTABLE, "--beam-workers", "2")).pipeline_args("ingest")
+
+
+@pytest.mark.parametrize("command", ["run", "predict", "compile-kubeflow"])
+def test_dask_runs_ingest_only_and_says_why_elsewhere(command):
+    dask = BeamOptions(profile="dask", dask_address="127.0.0.1:8786")
+    assert dask.pipeline_args("ingest")[0].endswith("DaskRunner")
+    with pytest.raises(UserError, match="runs only `snout ingest`.*multi-output ParDo"):
+        dask.pipeline_args(command)
