@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures import ingest as fx
-from tests.fixtures.dataset_files import listings, records_by_split
+from tests.fixtures.dataset_files import assert_same_dataset, ingest_on_direct_and
 
 pytest.importorskip("distributed", reason="dask.distributed is not installed (setup.sh installs it)")
 pytestmark = pytest.mark.e2e  # worker processes import TensorFlow: tens of seconds
@@ -24,19 +23,8 @@ def cluster(tmp_path_factory):
 
 
 def test_ingest_on_dask_writes_what_the_direct_runner_writes(cluster, tmp_path):
-    from cli.main import main
-
-    source = str(tmp_path / "photos")
-    fx.make_class_folders(source)
-    common = ["ingest", source, "--max-pixels", str(fx.MAX_PIXELS), "--no-progress"]
-    direct, dask = str(tmp_path / "direct"), str(tmp_path / "dask")
-    assert main([*common, "--out", direct]) == 0
     assert cluster.workers_that_imported("ingest.beam_pipeline") == 0
-    assert main([*common, "--out", dask, "--beam-profile", "dask", "--dask-address", cluster.address,
-                 "--beam-arg=--dask_npartitions=2"]) == 0
+    direct, dask = ingest_on_direct_and(tmp_path, "--beam-profile", "dask", "--dask-address", cluster.address,
+                                        "--beam-arg=--dask_npartitions=2")
     assert cluster.workers_that_imported("ingest.beam_pipeline") >= 1  # the DoFn ran there
-
-    records = records_by_split(dask)
-    assert sum(len(rows) for rows in records.values()) == 12 + 10 + len(fx.SPECIAL_SIZES)
-    assert records == records_by_split(direct)
-    assert listings(dask) == listings(direct)
+    assert_same_dataset(direct, dask)

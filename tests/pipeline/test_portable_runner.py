@@ -12,9 +12,8 @@ import os
 import pytest
 
 import contract
-from tests.fixtures import ingest as fx
 from tests.fixtures.beam_worker_pool import WorkerPool
-from tests.fixtures.dataset_files import listings, records_by_split
+from tests.fixtures.dataset_files import assert_same_dataset, ingest_on_direct_and
 from tests.fixtures.serving import BLUE, RED, fixture_model_template, install_version, solid_image
 
 pytestmark = pytest.mark.e2e  # SDK worker processes start per job (TensorFlow in each): tens of seconds
@@ -28,21 +27,10 @@ def pool(tmp_path_factory):
 
 
 def test_ingest_through_the_job_service_writes_what_the_direct_runner_writes(pool, tmp_path):
-    from cli.main import main
-
-    source = str(tmp_path / "photos")
-    fx.make_class_folders(source)
-    common = ["ingest", source, "--max-pixels", str(fx.MAX_PIXELS), "--no-progress"]
-    direct, portable = str(tmp_path / "direct"), str(tmp_path / "portable")
-    assert main([*common, "--out", direct]) == 0
     before = pool.workers_started()
-    assert main([*common, "--out", portable, *pool.beam_flags()]) == 0, pool.log_tail()
+    direct, portable = ingest_on_direct_and(tmp_path, *pool.beam_flags())
     assert pool.workers_started() > before, "the job never reached the worker pool:\n" + pool.log_tail()
-
-    records = records_by_split(portable)
-    assert sum(len(rows) for rows in records.values()) == 12 + 10 + len(fx.SPECIAL_SIZES)
-    assert records == records_by_split(direct)
-    assert listings(portable) == listings(direct)
+    assert_same_dataset(direct, portable)
 
 
 def test_predict_through_the_job_service_writes_every_row(pool, tmp_path, capsys):
