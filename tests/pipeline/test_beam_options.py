@@ -87,3 +87,12 @@ def test_dask_runs_ingest_only_and_says_why_elsewhere(command):
     assert dask.pipeline_args("ingest")[0].endswith("DaskRunner")
     with pytest.raises(UserError, match="runs only `snout ingest`.*multi-output ParDo"):
         dask.pipeline_args(command)
+
+
+def test_snout_run_refuses_a_bad_beam_flag_before_any_work(tmp_path, capsys):
+    from cli.main import main
+
+    workspace = tmp_path / "ws"
+    assert main(["run", "--workspace", str(workspace), "--beam-profile", "dask", "--dask-address", "x:1"]) == 2
+    assert "runs only `snout ingest`" in capsys.readouterr().err
+    assert not workspace.exists()  # no log, no sample data
