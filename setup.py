@@ -37,6 +37,9 @@ setup(
         "pillow>=10,<13",
         "matplotlib>=3.8,<4",
         "tqdm>=4.66,<5",
+        # Beam's DaskRunner (`--beam-profile dask`, snout ingest); Beam 2.74's [dask] extra asks >=2024.4.2.
+        "dask==2026.8.0",
+        "distributed==2026.8.0",
     ],
     extras_require={"test": ["pytest==9.2.0"]},
     entry_points={"console_scripts": ["snout=cli.main:main"]},

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 
 from contract import MAX_IMAGE_PIXELS
 from ingest.image_check import DEFAULT_JPEG_QUALITY
 from ingest.layouts import DEFAULT_FILENAME_PATTERN, LAYOUTS
 from ingest.split import DEFAULT_TEST_RATIO, DEFAULT_VALIDATION_RATIO
+from pipeline.beam_options import BeamOptions
 
 EXAMPLES = """\
 layouts:
@@ -60,10 +60,8 @@ def register(subparsers) -> None:
     g.add_argument("--shard-mb", type=float, default=128.0, help="target shard size (default: 128)")
     g.add_argument("--overwrite", action="store_true",
                    help="replace the dataset in --out even if its classes differ")
-    g.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
-                   help="Beam pipeline option, repeatable, e.g. --beam-arg=--runner=DataflowRunner "
-                   "(default runner: DirectRunner)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    BeamOptions.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -79,9 +77,8 @@ def run(args: argparse.Namespace) -> int:
     from ingest.api import ingest
     from ingest.summary import format_console
 
-    beam_args = []
-    for arg in args.beam_arg:  # allow --beam-arg "--a=1 --b=2" as well as repeats
-        beam_args.extend(shlex.split(arg))
+    # Local: one thread per core (Pillow's decoders and hashing release the GIL; threads start at once).
+    beam_args = BeamOptions.from_args(args).pipeline_args("ingest", mode="multi_threading")
     summary = ingest(
         args.out,
         args.source,

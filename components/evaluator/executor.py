@@ -77,6 +77,10 @@ class Executor(tfx_evaluator.Executor):
 
         evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
         blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
+        if baseline is not None and exec_properties.get(SERVED_MODEL_DIR_KEY):
+            # A served version is no MLMD artifact: TFX recorded id 0 as its id, which KFP's v2 entrypoint
+            # fails to map to an artifact name (KeyError: 0). gate.json names the served version instead.
+            blessing.mlmd_artifact.custom_properties.pop(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, None)
         (split,) = json_utils.loads(exec_properties[specs.EXAMPLE_SPLITS_KEY])  # the gate's one split
         result = self._decide(evaluation_uri, exec_properties, split, baseline_info)
         result.validation = self._validation(input_dict, exec_properties, evaluation_uri)
