@@ -2,8 +2,9 @@
 
 ImportExampleGen(train, validation, test) -> StatisticsGen -> ExampleValidator (vs ImportSchemaGen's
   dataset schema; anomalies fail it) -> Transform (also waits for ClassNamesCheck) -> [Tuner] -> Trainer
-  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher
-                      \-> InfraValidator -------------------/
+  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher -> [LitePusher]
+                      \-> InfraValidator -------------------/          /
+                      \-> [LiteExport: TFLite files + parity gate] -----/
 
 baseline="resolver": the Resolver's latest blessed model is the Evaluator's baseline (local runs).
 baseline="served": no Resolver node (open-source KFP runs no resolver executors); the Evaluator
@@ -19,10 +20,12 @@ from typing import List, Optional
 from tfx import v1 as tfx
 
 import contract
+from contract.lite import lite_base_dir
 from components.data_validation import GatingExampleValidator
 from components.evaluator.component import Evaluator
 from components.infra_validation.component import SavedModelInfraValidator
 from components.infra_validation.tf_serving import kubernetes_infra_validator
+from components.lite_export.component import LiteExport, LitePusher
 from components.pusher import IdempotentPusher
 from components.vocabulary_check import ClassNamesCheck
 from pipeline.config import SnoutConfig
@@ -157,10 +160,19 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=_uri(config.model_serving_dir))))
 
+    lite_nodes = []
+    if config.lite_export:  # the edge export: converted after the Trainer, pushed beside the SavedModel's version
+        lite_export = LiteExport(model=trainer_component.outputs["model"], examples=example_gen.outputs["examples"],
+                                 settings=config.lite_settings(gate_split))
+        lite_nodes = [lite_export, LitePusher(pushed_model=pusher.outputs["pushed_model"],
+                                              lite_model=lite_export.outputs["lite_model"],
+                                              base_directory=_uri(lite_base_dir(config.model_serving_dir)))]
+
     components = [example_gen, statistics_gen, schema_gen, example_validator, class_names_check, transform]
     components += [node for node in (tuner, hyperparameters_importer) if node is not None]
     components += [node for node in (trainer_component, model_resolver, evaluator, infra_validator, pusher)
                    if node is not None]
+    components += lite_nodes
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=_uri(config.pipeline_root),

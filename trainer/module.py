@@ -109,4 +109,5 @@ def run_fn(fn_args):
     }
     # The bare classifier: augmentation never reaches the serving graph.
     export_serving_model(classifier, tf_transform_output, class_names, fn_args.serving_model_dir, provenance,
-                         max_image_pixels=int(cfg.get("max_image_pixels", DEFAULT_MAX_PIXELS)))
+                         max_image_pixels=int(cfg.get("max_image_pixels", DEFAULT_MAX_PIXELS)),
+                         input_scaling=input_scaling(cfg))
