@@ -3,7 +3,7 @@
 Run by latency.py as `python -I latency_probe.py ...` (nothing of snout imported): TensorFlow's thread
 pools are fixed when it starts, so one thread for the SavedModel needs a process of its own. Each round
 times one call of every model in turn, so load changes hit all of them alike. Prints one JSON line:
-{"saved_model": ms, "<variant>": ms, ...} (medians).
+{"saved_model": ms, "<variant>": ms, ..., "fastest": {the same, minimum}} (medians, then minima).
 """
 
 import argparse
@@ -52,7 +52,8 @@ def main() -> None:
             call()
             if round_index >= 2:
                 times[name].append((time.perf_counter() - start) * 1000)
-    print(json.dumps({name: statistics.median(values) for name, values in times.items()}))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    print(json.dumps(dict(medians, fastest={name: min(values) for name, values in times.items()})))
 
 
 if __name__ == "__main__":

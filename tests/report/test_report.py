@@ -22,8 +22,9 @@ from report.dataset import DataStats
 from report.metrics import EvaluationSummary
 from report.predictions import Predictions
 from report.tuning import Tuning, read_trials
+from tests.fixtures.lite import lite_summary
 
-SECTION_IDS = ["blessing", "curves", "evaluation", "misclassified", "topk", "tuning", "data"]
+SECTION_IDS = ["blessing", "curves", "evaluation", "misclassified", "topk", "lite", "tuning", "data"]
 
 
 def _png_size(data: bytes):
@@ -104,7 +105,8 @@ def _synthetic_report(n_classes=120, n_images=40, seed=0) -> ReportData:
                                "values": {"learning_rate": 0.0003, "head_units": 256}, "metrics": {}}],
                       best_hyperparameters={"learning_rate": 0.0003, "head_units": 256}, source="/nowhere/Tuner"),
         predictions=Predictions(images=images, labels=labels, probabilities=probabilities, model_dir="/nowhere/m",
-                                examples_source="/nowhere/test", limit=200, split="test"))
+                                examples_source="/nowhere/test", limit=200, split="test"),
+        lite=lite_summary())
 
 
 def test_figures_for_120_classes():
