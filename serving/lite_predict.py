@@ -8,7 +8,6 @@ The interpreter is LiteRT's (ai-edge-litert), the runtime Google ships for TFLit
 
 from __future__ import annotations
 
-import time
 import zipfile
 from typing import List, Optional, Sequence, Tuple
 
@@ -59,16 +58,6 @@ class LiteClassifier:
 
     def classify(self, encoded: bytes) -> np.ndarray:
         return self.probabilities(app_pixels(encoded, self.height, self.width))
-
-    def latency_ms(self, pixels: np.ndarray, runs: int) -> float:
-        """Median milliseconds of one invoke on `pixels` (after one warm-up)."""
-        self.probabilities(pixels)
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            self.probabilities(pixels)
-            times.append((time.perf_counter() - start) * 1000)
-        return float(np.median(times))
 
 
 def predict_files(tflite_path: str, inputs: Sequence[Tuple[str, str]]):

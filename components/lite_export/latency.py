@@ -18,7 +18,8 @@ PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "latency_probe.
 
 def single_thread_latency(model_dir: str, tflite_files: Dict[str, str], pixels: np.ndarray, runs: int,
                           timeout_seconds: int = 300) -> dict:
-    """{"saved_model": ms, variant: ms, ...}, or {"error": why} if the probe could not measure."""
+    """{"saved_model": ms, variant: ms, ..., "median": {...}} (the fastest of `runs` timed calls, then the
+    medians), or {"error": why} if the probe could not measure."""
     if runs < 1:
         return {"error": "not measured (no timed runs asked for)"}
     with tempfile.TemporaryDirectory(prefix="snout-lite-latency-") as tmp:

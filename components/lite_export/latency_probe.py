@@ -3,7 +3,8 @@
 Run by latency.py as `python -I latency_probe.py ...` (nothing of snout imported): TensorFlow's thread
 pools are fixed when it starts, so one thread for the SavedModel needs a process of its own. Each round
 times one call of every model in turn, so load changes hit all of them alike. Prints one JSON line:
-{"saved_model": ms, "<variant>": ms, ..., "fastest": {the same, minimum}} (medians, then minima).
+{"saved_model": ms, "<variant>": ms, ..., "median": {the same}}: the fastest run of each (what a call costs
+without the machine's other load; on a shared 2-core machine the median mostly measures that load), then medians.
 """
 
 import argparse
@@ -52,8 +53,8 @@ def main() -> None:
             call()
             if round_index >= 2:
                 times[name].append((time.perf_counter() - start) * 1000)
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    print(json.dumps(dict(medians, fastest={name: min(values) for name, values in times.items()})))
+    fastest = {name: min(values) for name, values in times.items()}
+    print(json.dumps(dict(fastest, median={name: statistics.median(values) for name, values in times.items()})))
 
 
 if __name__ == "__main__":

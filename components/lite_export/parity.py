@@ -59,20 +59,19 @@ def verdict(file_name: str, numbers: dict, settings: LiteSettings, split: str) -
     noise = p >= settings.alpha
     head = (f"{split} accuracy {numbers['accuracy']:.4f} vs the SavedModel's {numbers['saved_model_accuracy']:.4f} "
             f"on the same {n} {split} examples (top-1 agreement {numbers['agreement']:.4f})")
-    disagreement = (f"of the {numbers['saved_model_only_correct'] + numbers['lite_only_correct']} examples only one "
-                    f"gets right, the SavedModel is right on {numbers['saved_model_only_correct']} and the TFLite "
-                    f"model on {numbers['lite_only_correct']}, McNemar one-sided p = {p:.4f}")
+    counts = (f"only the SavedModel right on {numbers['saved_model_only_correct']} examples, only the TFLite "
+              f"model on {numbers['lite_only_correct']}")
     if within and noise:
         sentence = (f"{file_name} passes the parity gate: {head}, a drop of {max(drop, 0.0):.4f} within the allowed "
-                    f"{settings.max_accuracy_drop:.4f} (--max-lite-accuracy-drop), and {disagreement} >= "
-                    f"{settings.alpha}.")
+                    f"{settings.max_accuracy_drop:.4f} (--max-lite-accuracy-drop) and McNemar one-sided p = {p:.4f} "
+                    f">= {settings.alpha} ({counts}).")
     else:
         reasons = []
         if not within:
             reasons.append(f"a drop of {drop:.4f}, more than the allowed {settings.max_accuracy_drop:.4f} "
                            "(--max-lite-accuracy-drop)")
         if not noise:
-            reasons.append(f"a significant difference ({disagreement} < {settings.alpha})")
-        sentence = f"{file_name} was not pushed: {head}, {' and '.join(reasons)}."
+            reasons.append(f"a significant difference, McNemar one-sided p = {p:.4f} < {settings.alpha}")
+        sentence = f"{file_name} was not pushed: {head}, {' and '.join(reasons)} ({counts})."
     return dict(numbers, passed=bool(within and noise), sentence=sentence,
                 max_accuracy_drop=settings.max_accuracy_drop, alpha=settings.alpha)

@@ -22,7 +22,7 @@ class LiteSettings(Settings):
     float_weights: str = "float16"
     # The split the parity runs on: the one the Evaluator graded.
     split: str = "test"
-    # Invokes timed per model for the single-thread latency (the median is reported).
+    # Invokes timed per model for the single-thread latency (the fastest is reported, the median beside it).
     latency_runs: int = 30
 
     def __post_init__(self):

@@ -59,6 +59,8 @@ def test_first_run_blesses_and_pushes_a_servable_model(first_pipeline_run):
     lite = _lite(result)
     assert lite.parity["example_count"] == outcome.example_count
     assert lite.parity["variants"]["float"]["agreement"] >= 0.9, lite.parity["variants"]["float"]["sentence"]
+    timed = [lite.parity["saved_model"]] + list(lite.parity["variants"].values())  # one thread, a fresh process
+    assert all(numbers["latency_ms"] > 0 for numbers in timed), lite.parity.get("latency_error")
     passed = [v for v, numbers in lite.parity["variants"].items() if numbers["passed"]]
     assert lite.pushed_variants == passed
     if passed:
