@@ -85,7 +85,7 @@ class Executor(base_executor.BaseExecutor):
             parity = json.load(f)
         passed = [v for v in lite_contract.VARIANT_FILES if parity["variants"].get(v, {}).get("passed")]
         if not passed:
-            return _record(lite_push, False, "no TFLite variant passed the parity gate")
+            return _record(lite_push, False, parity.get("error") or "no TFLite variant passed the parity gate")
         version = pushed_model.get_string_custom_property("pushed_version")
         destination = os.path.join(exec_properties[BASE_DIRECTORY_KEY], version)
         names = [lite_contract.VARIANT_FILES[v] for v in passed] + [contract.VOCABULARY_FILE, lite_contract.PARITY_FILE]

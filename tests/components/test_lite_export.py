@@ -213,3 +213,30 @@ def test_snout_predict_on_either_tflite_file_writes_the_saved_models_csv(good, t
         assert rows[0] == ["id", "label", "confidence", *CLASSES]
         assert [(r[0], r[1]) for r in rows[1:]] == [("p0_red", "red"), ("p1_blue", "blue"), ("p2_red", "red")]
         assert "notes.png\tnot an image" in (tmp_path / f"{name}-skipped.tsv").read_text()
+
+
+def test_a_failed_export_is_recorded_and_pushes_nothing_instead_of_failing_the_run(tmp_path):
+    from tfx.types import standard_artifacts
+
+    from components.lite_export.component import LiteModel
+    from components.lite_export.executor import SETTINGS_KEY, Executor
+    from tests.fixtures.lite import examples_artifact
+
+    model = standard_artifacts.Model()
+    model.uri = str(tmp_path / "model")  # no SavedModel in it: as if the export could not be read
+    (tmp_path / "model" / "Format-Serving").mkdir(parents=True)
+    data = examples_artifact(str(tmp_path / "examples"), {"train": records(4, 1), "test": records(4, 2)})
+    lite_model = LiteModel()
+    lite_model.uri = str(tmp_path / "lite")
+    Executor().Do({"model": [model], "examples": [data]}, {"lite_model": [lite_model]},
+                  {SETTINGS_KEY: json.dumps(SETTINGS.to_config())})
+    assert lite_model.get_int_custom_property("int8_passed") == 0
+    with open(tmp_path / "lite" / lite_contract.PARITY_FILE) as f:
+        assert json.load(f)["error"].startswith("the edge export failed: ")
+    pushed = standard_artifacts.PushedModel()
+    pushed.set_int_custom_property("pushed", 1)
+    pushed.set_string_custom_property("pushed_version", "5")
+    record = _lite_push(pushed, lite_model.uri, str(tmp_path / "serving-lite"), str(tmp_path / "record"))
+    assert record.get_int_custom_property("pushed") == 0
+    assert record.get_string_custom_property(lite_contract.PUSH_REASON_KEY).startswith("the edge export failed: ")
+    assert not os.path.exists(tmp_path / "serving-lite")
