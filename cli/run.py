@@ -214,11 +214,16 @@ def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
 
 def _print_lite(config: SnoutConfig) -> None:
     """The edge export's lines (report/lite.py): each TFLite file's size, accuracy, agreement, latency, push."""
-    if not config.lite_export:
+    metadata = os.path.abspath(config.metadata_path)
+    if not config.lite_export or not os.path.isfile(metadata):
         return
     from report.lite import read_latest, terminal_lines
 
-    lite = read_latest(os.path.abspath(config.metadata_path), config.pipeline_name)
+    try:
+        lite = read_latest(metadata, config.pipeline_name)
+    except (OSError, ValueError, KeyError) as e:  # the summary must not hide the run's outcome above it
+        print(f"[snout] edge export: its record could not be read ({type(e).__name__}: {e})")
+        return
     for line in terminal_lines(lite) if lite else ["edge export: no result recorded"]:
         print(f"[snout] {line}")
 
