@@ -18,7 +18,8 @@ find_python310() {
 # tflite-support's native code (the edge export's metadata writer) links the system's libusb-1.0;
 # Debian/Ubuntu: libusb-1.0-0. Installed here when missing and we are root with apt-get; else say how.
 ensure_libusb() {
-  ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0' && return 0
+  # grep without -q reads all of ldconfig's output (with -q, pipefail could see ldconfig's SIGPIPE)
+  PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null | grep 'libusb-1.0.so.0' >/dev/null && return 0
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libusb-1.0-0) \
       >/dev/null && return 0
