@@ -2,9 +2,9 @@
 
 ImportExampleGen(train, validation, test) -> StatisticsGen -> ExampleValidator (vs ImportSchemaGen's
   dataset schema; anomalies fail it) -> Transform (also waits for ClassNamesCheck) -> [Tuner] -> Trainer
-  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher -> [LitePusher]
-                      \-> InfraValidator -------------------/          /
-                      \-> [LiteExport: TFLite files + parity gate] -----/
+  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher ------------> [LitePusher]
+                      \-> InfraValidator -------------------/                 /
+                      \-> [LiteExport: TFLite files, parity gate] ------------/
 
 baseline="resolver": the Resolver's latest blessed model is the Evaluator's baseline (local runs).
 baseline="served": no Resolver node (open-source KFP runs no resolver executors); the Evaluator
