@@ -12,6 +12,7 @@ from serving.errors import ServerUnreachable, ServingError
 import contract
 from contract.errors import UserError
 from cli.predict_offline import add_arguments as add_offline_arguments, is_offline, predict_offline
+from cli.predict_lite import is_lite, predict_lite
 
 
 def _read_files(paths: Sequence[str]) -> Tuple[List[Tuple[str, bytes]], Dict[str, str]]:
@@ -106,6 +107,8 @@ class _Predictor:
 
 
 def predict_command(args) -> int:
+    if is_lite(args):  # a .tflite file: as an app runs it (cli/predict_lite.py)
+        return predict_lite(args)
     if is_offline(args):
         return predict_offline(args)
     if args.top_k < 1 or args.batch_size < 1 or args.timeout <= 0 or args.retries < 0:
@@ -204,7 +207,8 @@ def register(subparsers) -> None:
                        help="gRPC address (default localhost:8500)")
     where.add_argument("--rest", metavar="URL", help="REST base URL, e.g. http://localhost:8501")
     p.add_argument("--model", default=DEFAULT_MODEL,
-                   help="model name on the server (default snout), or a SavedModel folder: offline prediction")
+                   help="model name on the server (default snout), or a SavedModel folder or .tflite file: offline "
+                        "prediction")
     p.add_argument("--version", type=int, default=None, help="model version (default: latest)")
     p.add_argument("--signature", default=None,
                    help="signature (default serving_default, or classification with --api classify)")

@@ -207,7 +207,24 @@ def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
         print(f"[snout] model unchanged: already served as version {outcome.pushed_version} at {outcome.pushed_dir}")
     elif outcome.pushed:
         print(f"[snout] pushed model: {outcome.pushed_dir} (version {outcome.pushed_version})")
+    _print_lite(config)
     print(f"[snout] done in {seconds:.1f}s")
+
+
+def _print_lite(config: SnoutConfig) -> None:
+    """The edge export's lines (report/lite.py): each TFLite file's size, accuracy, agreement, latency, push."""
+    metadata = os.path.abspath(config.metadata_path)
+    if not config.lite_export or not os.path.isfile(metadata):
+        return
+    from report.lite import read_latest, terminal_lines
+
+    try:
+        lite = read_latest(metadata, config.pipeline_name)
+    except (OSError, ValueError, KeyError) as e:  # the summary must not hide the run's outcome above it
+        print(f"[snout] edge export: its record could not be read ({type(e).__name__}: {e})")
+        return
+    for line in terminal_lines(lite) if lite else ["edge export: no result recorded"]:
+        print(f"[snout] {line}")
 
 
 def _number(value, digits: int = 4) -> str:
@@ -255,8 +272,19 @@ def _print_per_class(outcome) -> None:
         print(f"[snout]     {_class_line(name, values)}")
 
 
+def check_lite_runtime(config: SnoutConfig) -> None:
+    """The edge export's tools load here, or one line before any work (a compile for Kubeflow needs none)."""
+    if config.lite_export:
+        from components.lite_export.metadata import runtime_problem
+
+        problem = runtime_problem()
+        if problem:
+            raise UserError(f"--lite-export: {problem}; or run with --no-lite-export")
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    check_lite_runtime(config)
     start = time.time()
     from trainer.base_weights import WeightsUnavailable
 

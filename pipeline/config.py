@@ -36,6 +36,7 @@ _RANGES = {
     "seed": (0, 2**31 - 1, True), "tuner_trials": (1, None, True), "tuner_epochs": (1, None, True),
     "min_accuracy": (0.0, 1.0, True), "max_accuracy_drop": (0.0, 1.0, True),
     "sample_images_per_class": (5, None, True),
+    "max_lite_accuracy_drop": (0.0, 1.0, True), "lite_calibration_images": (1, None, True),
 }
 
 
@@ -101,6 +102,15 @@ class SnoutConfig:
     # The gate.
     min_accuracy: float = _opt(0.8, "Evaluator blesses only at or above this eval accuracy")
     max_accuracy_drop: float = _opt(0.0, "largest accuracy drop allowed against the last blessed model")
+
+    # Edge export (components/lite_export).
+    lite_export: bool = _opt(True, "also convert the model to LiteRT/TFLite (model.tflite float16, model_int8.tflite "
+                                   "full-integer, labels in their metadata) and push each beside the SavedModel, in "
+                                   "<serving-dir>/<model>-lite/<version>/, only if it passes the parity gate")
+    max_lite_accuracy_drop: float = _opt(0.01, "the parity gate: largest test accuracy drop of a TFLite file vs the "
+                                               "SavedModel; the drop must also not be significant (McNemar p >= 0.05)")
+    lite_calibration_images: int = _opt(200, "train images, drawn with --seed, that calibrate the int8 model "
+                                             "(all of them if the train split has fewer)")
 
     # Running.
     enable_cache: bool = _opt(True, "reuse outputs of components whose inputs did not change")
@@ -185,6 +195,13 @@ class SnoutConfig:
               f"{module.trainable_variables} trainable of {module.variables} variables"
               + ("" if module.trainable_variables else "; nothing to fine-tune, so phase 2 is skipped"))
         return self.fine_tune_epochs if module.trainable_variables else 0
+
+    def lite_settings(self, split: str):
+        """LiteExport's settings; `split` is the one the Evaluator grades (test)."""
+        from components.lite_export.settings import LiteSettings
+
+        return LiteSettings(max_accuracy_drop=self.max_lite_accuracy_drop,
+                            calibration_images=self.lite_calibration_images, seed=self.seed, split=split)
 
     # ---- TF Hub backbone ----
 

@@ -2,13 +2,14 @@
 
 ImportExampleGen(train, validation, test) -> StatisticsGen -> ExampleValidator (vs ImportSchemaGen's
   dataset schema; anomalies fail it) -> Transform (also waits for ClassNamesCheck) -> [Tuner] -> Trainer
-  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher
-                      \\-> InfraValidator -------------------/
+  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher ------------> [LitePusher]
+                      \\-> InfraValidator -------------------/                 /
+                      \\-> [LiteExport: TFLite files, parity gate] ------------/
 
 `create_pipeline` lists the components in that order; each place where a run can be wired two or
 three ways has a small function of its own: the hyperparameters (a Tuner, an imported file, or
 none), the Evaluator's baseline (a Resolver, or the served model) and the infra validation (in
-process, or TF Serving pods on Kubernetes).
+process, or TF Serving pods on Kubernetes), and the edge export (on or off).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from typing import List, Optional
 from tfx import v1 as tfx
 
 import contract
+from contract.lite import lite_base_dir
 from components.data_validation import GatingExampleValidator
 from components.evaluator.component import Evaluator
 from components.infra_validation.component import SavedModelInfraValidator
 from components.infra_validation.tf_serving import kubernetes_infra_validator
+from components.lite_export.component import LiteExport, LitePusher
 from components.pusher import IdempotentPusher
 from components.vocabulary_check import ClassNamesCheck
 from pipeline.config import SnoutConfig, absolute_uri
@@ -91,11 +94,22 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=absolute_uri(config.model_serving_dir))))
 
     components = [example_gen, statistics_gen, schema_gen, example_validator, class_names_check, transform,
-                  *hyperparameter_nodes, trainer_component, *baseline_nodes, evaluator, infra_validator, pusher]
+                  *hyperparameter_nodes, trainer_component, *baseline_nodes, evaluator, infra_validator, pusher,
+                  *_edge_export(config, model, examples, pusher)]
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name, pipeline_root=absolute_uri(config.pipeline_root), components=components,
         enable_cache=config.enable_cache, metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args if beam_pipeline_args is not None else config.beam_pipeline_args())
+
+
+def _edge_export(config: SnoutConfig, model, examples, pusher) -> list:
+    """LiteExport after the Trainer, and a LitePusher beside the SavedModel's pushed version (--no-lite-export: none)."""
+    if not config.lite_export:
+        return []
+    lite_export = LiteExport(model=model, examples=examples, settings=config.lite_settings(contract.TEST_SPLIT))
+    return [lite_export, LitePusher(pushed_model=pusher.outputs["pushed_model"],
+                                    lite_model=lite_export.outputs["lite_model"],
+                                    base_directory=absolute_uri(lite_base_dir(config.model_serving_dir)))]
 
 
 def _user_code(fn: str, module_file: Optional[str]) -> dict:

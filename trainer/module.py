@@ -102,4 +102,4 @@ def run_fn(fn_args):
     }
     # The bare classifier: augmentation never reaches the serving graph.
     export_serving_model(classifier, tf_transform_output, class_names, fn_args.serving_model_dir, provenance,
-                         max_image_pixels=settings.max_image_pixels)
+                         max_image_pixels=settings.max_image_pixels, input_scaling=settings.network.scaling)

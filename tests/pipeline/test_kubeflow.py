@@ -22,7 +22,7 @@ ROOT = "gs://snout-bucket/root"
 DATA = "gs://snout-bucket/data"
 HYPERPARAMETERS = "gs://snout-bucket/tuning/best_hyperparameters"
 BASE_TASKS = {"ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "ClassNamesCheck", "Transform",
-              "Trainer", "Evaluator", "IdempotentPusher"}
+              "Trainer", "Evaluator", "IdempotentPusher", "LiteExport", "LitePusher"}
 RESOLVER = "latest_blessed_model_resolver"
 KFP_INFRA, VERTEX_INFRA = "InfraValidator", "SavedModelInfraValidator"
 
@@ -110,6 +110,9 @@ def test_kfp_spec_has_every_component_and_its_dependencies(kfp_spec):
     pusher_inputs = tasks["IdempotentPusher"]["inputs"]["artifacts"]
     assert {k: v["taskOutputArtifact"]["producerTask"] for k, v in pusher_inputs.items()} == {
         "model_blessing": "Evaluator", "infra_blessing": KFP_INFRA}
+    # The edge export converts the Trainer's model; its push waits for the SavedModel's version.
+    assert deps["LiteExport"] == {"ImportExampleGen", "Trainer"}
+    assert deps["LitePusher"] == {"IdempotentPusher", "LiteExport"}
 
 
 def test_vertex_job_keeps_the_resolver_and_validates_in_process(vertex_job):
@@ -124,6 +127,7 @@ def test_vertex_job_keeps_the_resolver_and_validates_in_process(vertex_job):
     assert deps["IdempotentPusher"] == {"Evaluator", "Trainer", VERTEX_INFRA}
     assert set(_tasks(spec)["IdempotentPusher"]["inputs"]["artifacts"]) == {"model", "model_blessing",
                                                                             "infra_blessing"}
+    assert deps["LitePusher"] == {"IdempotentPusher", "LiteExport"}  # the SavedModel's push never waits for it
 
 
 def test_kfp_spec_is_schema_2_1_which_the_kfp_backend_reads(kfp_spec):
@@ -217,6 +221,9 @@ def test_data_model_settings_and_push_destination(vertex_job):
     assert custom["class_names"] == ["cat", "dog"] and custom["epochs"] == 7
     push = json.loads(_param(spec, "IdempotentPusher", "push_destination"))
     assert push["filesystem"]["base_directory"] == f"{ROOT}/serving/snout"
+    assert _param(spec, "LitePusher", "base_directory") == {"stringValue": f"{ROOT}/serving/snout-lite"}
+    lite = json.loads(_param(spec, "LiteExport", "settings")["stringValue"])
+    assert lite["max_accuracy_drop"] == 0.01 and lite["calibration_images"] == 200 and lite["split"] == "test"
 
 
 def test_class_names_read_from_labels_txt_and_checked_against_it(tmp_path):
