@@ -221,8 +221,8 @@ def test_data_model_settings_and_push_destination(vertex_job):
     assert custom["class_names"] == ["cat", "dog"] and custom["epochs"] == 7
     push = json.loads(_param(spec, "IdempotentPusher", "push_destination"))
     assert push["filesystem"]["base_directory"] == f"{ROOT}/serving/snout"
-    assert _param(spec, "LitePusher", "base_directory") == {"stringValue": f"{ROOT}/serving/snout-lite"}
-    lite = json.loads(_param(spec, "LiteExport", "settings")["stringValue"])
+    assert _param(spec, "LitePusher", "base_directory") == f"{ROOT}/serving/snout-lite"
+    lite = json.loads(_param(spec, "LiteExport", "settings"))
     assert lite["max_accuracy_drop"] == 0.01 and lite["calibration_images"] == 200 and lite["split"] == "test"
 
 
