@@ -157,6 +157,7 @@ def run_pipeline(config: SnoutConfig):
     from cli.console import Console
     from report import results
     from pipeline.dag import create_pipeline
+    from pipeline.local_runner import fast_local_runs
 
     data_dir, class_names, description = prepare_data(config)
     os.makedirs(config.workspace, exist_ok=True)
@@ -168,9 +169,9 @@ def run_pipeline(config: SnoutConfig):
     node_ids = [c.id for c in pipeline.components]
     print(f"[snout] {len(class_names)} classes ({', '.join(class_names[:8])}{', ...' if len(class_names) > 8 else ''}); "
           f"backbone {config.backbone} at {config.model_input_size()}px; weights: {_weights_line(config)}")
-    print(f"[snout] pipeline root {os.path.abspath(config.pipeline_root)}; Beam {' '.join(config.beam_pipeline_args())}")
+    print(f"[snout] pipeline root {os.path.abspath(config.pipeline_root)}; Beam {' '.join(pipeline.beam_pipeline_args)}")
     console = Console.current()
-    with console.libraries_speaking(), progress.reporting(node_ids, console.terminal) as report:
+    with console.libraries_speaking(), progress.reporting(node_ids, console.terminal) as report, fast_local_runs():
         tfx.orchestration.LocalDagRunner().run(pipeline)
     outcome = results.read_outcome(os.path.abspath(config.metadata_path), config.pipeline_name, class_names)
     return outcome, report

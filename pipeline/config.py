@@ -99,8 +99,9 @@ class SnoutConfig:
     # Running.
     enable_cache: bool = _opt(True, "reuse outputs of components whose inputs did not change")
     beam_workers: int = _opt(0, "Beam DirectRunner worker processes (0: one per CPU core)")
-    beam_mode: str = _opt("multi_processing", "Beam DirectRunner mode",
-                          choices=["multi_processing", "multi_threading", "in_memory"])
+    beam_mode: str = _opt("auto", "Beam DirectRunner mode; auto: in-process (in_memory) for datasets under "
+                                  "256 MiB of records, else multi_processing (pipeline/beam_profiles.py)",
+                          choices=["auto", "multi_processing", "multi_threading", "in_memory"])
 
     # TF Hub backbone (--backbone hub; trainer/hub_backbone.py) and the exported model's decode guard.
     hub_handle: Optional[str] = _opt(None, "TF Hub image feature-vector module for --backbone hub: a URL "
@@ -132,10 +133,12 @@ class SnoutConfig:
     def sample_data_dir(self) -> str:
         return os.path.join(self.workspace, "sample_data")
 
-    def beam_pipeline_args(self) -> List[str]:
-        from pipeline.beam_profiles import beam_args
+    def beam_pipeline_args(self, data_dir: Optional[str] = None) -> List[str]:
+        """The local profile's Beam args; beam_mode auto picks by the size of data_dir's records."""
+        from pipeline.beam_profiles import beam_args, record_bytes
 
-        return beam_args("local", workers=self.beam_workers or None, mode=self.beam_mode)
+        return beam_args("local", workers=self.beam_workers or None, mode=self.beam_mode,
+                         data_bytes=record_bytes(data_dir) if data_dir else None)
 
     def transform_config(self) -> dict:
         """Transform's custom_config (its cache key): only what changes its graph's output."""

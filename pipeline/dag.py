@@ -139,6 +139,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     evaluator = Evaluator(
         examples=example_gen.outputs["examples"], model=trainer_component.outputs["model"],
         baseline_model=model_resolver.outputs["model"] if model_resolver else None,
+        baseline_blessing=model_resolver.outputs["model_blessing"] if model_resolver else None,
         served_model_dir=_uri(config.model_serving_dir) if baseline == "served" else None,
         num_classes=len(class_names), min_accuracy=config.min_accuracy, max_accuracy_drop=config.max_accuracy_drop,
         gate_split=gate_split, validation_split=validation_split)
@@ -167,5 +168,6 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         components=components,
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,
-        beam_pipeline_args=beam_pipeline_args if beam_pipeline_args is not None else config.beam_pipeline_args(),
+        beam_pipeline_args=(beam_pipeline_args if beam_pipeline_args is not None
+                            else config.beam_pipeline_args(data_dir)),
     )

@@ -86,6 +86,8 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
     image_spec = tf_transform_output.raw_feature_spec()[contract.IMAGE_KEY]
     image_rank_one = list(image_spec.shape) == [1]
 
+    # The signatures are traced without autograph (no Python control flow on tensors here, and converting
+    # every Keras layer's call made tracing the network for the export take seconds per signature).
     def raw_image_features(image_bytes):
         image_bytes = refuse_oversized_images(image_bytes, max_image_pixels)
         return {contract.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1]) if image_rank_one else image_bytes}
@@ -104,15 +106,18 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
         image = tf.io.parse_example(serialized, {contract.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string)})[contract.IMAGE_KEY]
         return raw_image_features(image)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_IMAGE_INPUT)])
+    @tf.function(autograph=False,
+                 input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_IMAGE_INPUT)])
     def serve_image_bytes(image_bytes):
         return predict_from_raw(raw_image_features(image_bytes))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_EXAMPLES_INPUT)])
+    @tf.function(autograph=False,
+                 input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_EXAMPLES_INPUT)])
     def serve_tf_example(examples):
         return predict_from_raw(parse_examples(examples))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.CLASSIFY_INPUT)])
+    @tf.function(autograph=False,
+                 input_signature=[tf.TensorSpec([None], tf.string, name=contract.CLASSIFY_INPUT)])
     def classify(inputs):
         probabilities = predict_from_raw(parse_examples(inputs))[contract.OUTPUT_PROBABILITIES]
         batch = tf.shape(probabilities)[0]
