@@ -151,11 +151,10 @@ def stage_hyperparameters(config: SnoutConfig) -> None:
 
 def run_pipeline(config: SnoutConfig):
     """Builds and runs the DAG; returns (outcome, progress handler)."""
-    from tfx import v1 as tfx
-
     from cli import progress
     from cli.console import Console
     from report import results
+    from pipeline import tfx_api as tfx
     from pipeline.dag import create_pipeline
     from pipeline.local_runner import fast_local_runs
 

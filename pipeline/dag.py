@@ -16,8 +16,6 @@ import json
 import os
 from typing import List, Optional
 
-from tfx import v1 as tfx
-
 import contract
 from components.data_validation import GatingExampleValidator
 from components.evaluator.component import Evaluator
@@ -25,6 +23,7 @@ from components.infra_validation.component import SavedModelInfraValidator
 from components.infra_validation.tf_serving import kubernetes_infra_validator
 from components.pusher import IdempotentPusher
 from components.vocabulary_check import ClassNamesCheck
+from pipeline import tfx_api as tfx  # tfx.v1's names, without its Google Cloud extensions' imports
 from pipeline.config import SnoutConfig
 
 import trainer.module
