@@ -92,6 +92,18 @@ def unfreeze_top(keras, base, n_layers: int) -> int:
     return unfrozen
 
 
+def without_autograph(model):
+    """tf_keras traces train_step/test_step with autograph, which converts the source of every Keras
+    layer and of Keras' training code on the first step (seconds on a small head, minutes on
+    MobileNetV2 under load). Nothing there branches on a tensor in Python, so it runs as written, as
+    Keras 3 does (its steps are marked do_not_convert)."""
+    import tensorflow as tf
+
+    for name in ("train_step", "test_step", "predict_step"):
+        setattr(model, name, tf.autograph.experimental.do_not_convert(getattr(model, name)))
+    return model
+
+
 def _history(fit) -> Dict:
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
@@ -119,8 +131,8 @@ def train_head_on_features(keras, features, num_classes: int, head: HeadParams, 
     batch_size = settings.batch_size
     steps_per_epoch = -(-len(y) // batch_size)
     epochs = max(settings.epochs, min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
-    fit = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, shuffle=True,
-                    verbose=0, callbacks=cbs)
+    fit = without_autograph(model).fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size,
+                                       shuffle=True, verbose=0, callbacks=cbs)
     history = _history(fit)
     print(f"[snout] phase 1: head trained {len(history['loss'])} epochs on cached features, "
           f"best val accuracy {keep_best.best:.4f}")
@@ -145,8 +157,8 @@ def fine_tune(keras, strategy, model, base, train, validation, settings: Trainer
     print(f"[snout] phase 2: fine-tuning the top {unfrozen} weighted base layers at learning rate {lr:g}")
     keep_best, cbs = callbacks(keras, os.path.join(log_dir, "phase2_fine_tune"), stop_on="val_accuracy",
                                patience=settings.early_stopping_patience)
-    fit = model.fit(train, validation_data=validation, epochs=settings.fine_tune_epochs, verbose=2,
-                    callbacks=cbs)
+    fit = without_autograph(model).fit(train, validation_data=validation, epochs=settings.fine_tune_epochs,
+                                       verbose=2, callbacks=cbs)
     history["phase2_fine_tune"] = _history(fit)
     kept = keep_best.best >= phase1_best
     history["phase2_kept"] = kept
@@ -160,5 +172,6 @@ def train_from_scratch(keras, model, train, validation, settings: TrainerSetting
     """A base trained from scratch changes every step: the whole network trains on streamed images."""
     _, cbs = callbacks(keras, os.path.join(log_dir, "phase1_head"), stop_on="val_accuracy",
                        patience=settings.early_stopping_patience)
-    fit = model.fit(train, validation_data=validation, epochs=settings.epochs, verbose=2, callbacks=cbs)
+    fit = without_autograph(model).fit(train, validation_data=validation, epochs=settings.epochs, verbose=2,
+                                       callbacks=cbs)
     return {"phase1_head": _history(fit)}
