@@ -79,10 +79,6 @@ class Executor(tfx_evaluator.Executor):
             input_dict[specs.BASELINE_MODEL_KEY] = [baseline]
         evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
         blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
-        if baseline is not None and exec_properties.get(SERVED_MODEL_DIR_KEY):
-            # A served version is no MLMD artifact: TFX recorded id 0 as its id, which KFP's v2 entrypoint
-            # fails to map to an artifact name (KeyError: 0). gate.json names the served version instead.
-            blessing.mlmd_artifact.custom_properties.pop(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, None)
         key = reuse.grading_key(exec_properties, input_dict[specs.EXAMPLES_KEY])
         stored = None
         if baseline is not None and reuse.same_model(candidate, baseline, candidate_dir, baseline_info["model_dir"]):
@@ -95,6 +91,10 @@ class Executor(tfx_evaluator.Executor):
             _describe_models(blessing, input_dict, exec_properties)
         else:
             result = self._grade(input_dict, output_dict, exec_properties, candidate_dir, baseline_info)
+        if baseline is not None and exec_properties.get(SERVED_MODEL_DIR_KEY):
+            # A served version is no MLMD artifact: TFX recorded id 0 as its id, which KFP's v2 entrypoint
+            # fails to map to an artifact name (KeyError: 0). gate.json names the served version instead.
+            blessing.mlmd_artifact.custom_properties.pop(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, None)
         ev.write_gate(evaluation_uri, result)
         _write_blessing(blessing, result.blessed)
         blessing.set_string_custom_property(reuse.EVALUATION_URI_PROPERTY, evaluation_uri)
