@@ -8,13 +8,14 @@ read the raw records and apply Transform's graph in their input pipeline (datase
 
 import json
 import os
+import time
 
 from trainer import keras_compat  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TF loads)
 
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from trainer import base_weights, head_search
+from trainer import base_weights, head_search, hparams
 from trainer.augmentation import augmentation_layers
 from trainer.backbones import get_backbone, input_scaling
 from trainer.datasets import image_dataset
@@ -58,6 +59,7 @@ def tuner_fn(fn_args):
 
 def run_fn(fn_args):
     """Trains the head (then optionally fine-tunes) with tf_keras and exports for serving."""
+    started = time.monotonic()
     keras = keras_compat.training_keras()
     cfg = fn_args.custom_config
     class_names = list(cfg["class_names"])
@@ -100,12 +102,14 @@ def run_fn(fn_args):
         history = training.train_from_scratch(keras, model, train, validation, cfg, log_dir)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as f:
         f.write(json.dumps(history, indent=2))
+    trained = hparams.write_training_summary(fn_args.model_run_dir, cfg, head, bool(fn_args.hyperparameters), history,
+                                             classifier, time.monotonic() - started)  # TensorBoard HParams
     provenance = {
         "backbone": cfg["backbone"], "image_size": int(cfg["image_size"]), "weights": cfg["weights"],
         "weights_description": base_weights.describe(cfg["weights"]), "class_names": class_names,
         "head": head.__dict__, "dataset": cfg.get("dataset_description", ""),
         "phase2_kept": history.get("phase2_kept"), "augment_strength": cfg.get("augment_strength", 0),
-        "hub_handle": cfg.get("hub_handle"),
+        "hub_handle": cfg.get("hub_handle"), "training": trained,
     }
     # The bare classifier: augmentation never reaches the serving graph.
     export_serving_model(classifier, tf_transform_output, class_names, fn_args.serving_model_dir, provenance,
