@@ -1,0 +1,93 @@
+"""The records behind a run: a content digest of its data, and its test split's examples for paired grading.
+
+The digest is of the ExampleGen output the run trained and was graded on (what the run saw,
+wherever the dataset folder went since): per split, sha256 over the sorted sha256 of every
+serialized record, so it does not depend on shard layout, order or compression; the data
+digest is sha256 over the splits' digests. Two runs have the same data when it is equal.
+
+Each test example is keyed by its record's sha256, which also pairs the same photo across
+runs from different ExampleGen outputs of the same data.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import contract
+from report.predictions import parse_example
+
+DIGEST_SPLITS = (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT, contract.EVAL_SPLIT)
+READ_BATCH = 256
+
+
+def split_files(examples_uri: str, split: str) -> List[str]:
+    return sorted(f for f in glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")) if os.path.isfile(f))
+
+
+def serialized_records(files: List[str]):
+    """Every serialized record of `files`, in order (gzip or plain by suffix, as contract reads them)."""
+    if not files:
+        return
+    for batch in contract.record_dataset(files).batch(READ_BATCH):
+        for record in batch.numpy():
+            yield bytes(record)
+
+
+def _keyed(files: List[str]) -> Dict[str, bytes]:
+    """{record sha256: record}; a record repeated in the split gets #2, #3 ... so none is lost."""
+    keyed: Dict[str, bytes] = {}
+    for record in serialized_records(files):
+        key = hashlib.sha256(record).hexdigest()
+        n = 1
+        while (key if n == 1 else f"{key}#{n}") in keyed:
+            n += 1
+        keyed[key if n == 1 else f"{key}#{n}"] = record
+    return keyed
+
+
+def split_digest(files: List[str]) -> dict:
+    keys = sorted(hashlib.sha256(record).hexdigest() for record in serialized_records(files))
+    return {"digest": hashlib.sha256("\n".join(keys).encode()).hexdigest(), "records": len(keys)}
+
+
+def data_digest(examples_uri: str):
+    """(data digest, {split: {digest, records}}) of an ExampleGen output."""
+    splits = {split: split_digest(files) for split in DIGEST_SPLITS
+              for files in [split_files(examples_uri, split)] if files}
+    overall = hashlib.sha256("".join(f"{s}:{v['digest']}\n" for s, v in sorted(splits.items())).encode())
+    return overall.hexdigest(), splits
+
+
+@dataclass
+class GradedPhotos:
+    """The graded split's examples, in key order; at most `limit` of `total` (the lowest keys: a sample
+    by content hash, the same for every run on the same data)."""
+    split: str
+    keys: List[str] = field(default_factory=list)
+    images: List[bytes] = field(default_factory=list)
+    labels: List[int] = field(default_factory=list)
+    total: int = 0
+    limit: int = 0
+    source: str = ""
+
+    @property
+    def bounded(self) -> bool:
+        return self.total > len(self.keys)
+
+
+def read_graded_photos(examples_uri: str, split: str, limit: int) -> GradedPhotos:
+    files = split_files(examples_uri, split)
+    if not files:
+        raise FileNotFoundError(f"no {split} records in {examples_uri}")
+    keyed = _keyed(files)
+    test = GradedPhotos(split=split, total=len(keyed), limit=limit, source=os.path.join(examples_uri, f"Split-{split}"))
+    for key in sorted(keyed)[:limit]:
+        image, label = parse_example(keyed[key])
+        test.keys.append(key)
+        test.images.append(image)
+        test.labels.append(label)
+    return test
