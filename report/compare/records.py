@@ -15,7 +15,7 @@ import glob
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import List
 
 import contract
 from report.predictions import parse_example
@@ -37,20 +37,18 @@ def serialized_records(files: List[str]):
             yield bytes(record)
 
 
-def _keyed(files: List[str]) -> Dict[str, bytes]:
-    """{record sha256: record}; a record repeated in the split gets #2, #3 ... so none is lost."""
-    keyed: Dict[str, bytes] = {}
+def _keys(files: List[str]) -> List[str]:
+    """Each record's sha256, in file order; a record repeated in the split gets #2, #3 ... so none is lost."""
+    keys, seen = [], {}
     for record in serialized_records(files):
         key = hashlib.sha256(record).hexdigest()
-        n = 1
-        while (key if n == 1 else f"{key}#{n}") in keyed:
-            n += 1
-        keyed[key if n == 1 else f"{key}#{n}"] = record
-    return keyed
+        seen[key] = seen.get(key, 0) + 1
+        keys.append(key if seen[key] == 1 else f"{key}#{seen[key]}")
+    return keys
 
 
 def split_digest(files: List[str]) -> dict:
-    keys = sorted(hashlib.sha256(record).hexdigest() for record in serialized_records(files))
+    keys = sorted(_keys(files))
     return {"digest": hashlib.sha256("\n".join(keys).encode()).hexdigest(), "records": len(keys)}
 
 
@@ -80,14 +78,20 @@ class GradedPhotos:
 
 
 def read_graded_photos(examples_uri: str, split: str, limit: int) -> GradedPhotos:
+    """Two passes over the split: every key, then only the `limit` records kept (memory stays bounded)."""
     files = split_files(examples_uri, split)
     if not files:
         raise FileNotFoundError(f"no {split} records in {examples_uri}")
-    keyed = _keyed(files)
-    test = GradedPhotos(split=split, total=len(keyed), limit=limit, source=os.path.join(examples_uri, f"Split-{split}"))
-    for key in sorted(keyed)[:limit]:
-        image, label = parse_example(keyed[key])
-        test.keys.append(key)
-        test.images.append(image)
-        test.labels.append(label)
-    return test
+    keys = _keys(files)
+    kept = set(sorted(keys)[:limit])
+    photos = GradedPhotos(split=split, total=len(keys), limit=limit,
+                          source=os.path.join(examples_uri, f"Split-{split}"))
+    chosen = {}
+    for key, record in zip(keys, serialized_records(files)):
+        if key in kept:
+            chosen[key] = parse_example(record)
+    for key in sorted(chosen):
+        photos.keys.append(key)
+        photos.images.append(chosen[key][0])
+        photos.labels.append(chosen[key][1])
+    return photos
