@@ -12,13 +12,22 @@ import os
 from report.compare.grade import DEFAULT_MAX_TEST_IMAGES
 
 
-def compare(args: argparse.Namespace) -> int:
+def log_dir(args: argparse.Namespace):
+    """`logs/` beside --out, after the usage checks (a usage error makes no log); None for --list."""
     from contract.errors import UserError
 
     if args.list:
-        return _list(args)
+        return None
     if not args.out:
         raise UserError("--out DIR is required (where index.html and compare.json go)")
+    if len(args.runs) < 2:
+        raise UserError("give at least two runs to compare")
+    return os.path.join(os.path.dirname(os.path.abspath(args.out)), "logs")
+
+
+def compare(args: argparse.Namespace) -> int:
+    if args.list:
+        return _list(args)
     from report.compare import JSON_FILE, PAGE_FILE, write_comparison
 
     comparison = write_comparison(args.runs, args.out, pipeline_name=args.pipeline_name, workspace=args.workspace,

@@ -65,7 +65,7 @@ QUIET_COMMANDS = {
     "serve": lambda args: _logs_beside(args.serving_dir),
     # Only offline prediction (a Beam job) is noisy; a server client's output stays as it is.
     "predict": lambda args: _logs_beside(args.out) if is_offline(args) else None,
-    "compare": lambda args: _logs_beside(args.out) if args.out else None,
+    "compare": lambda args: importlib.import_module("cli.compare").log_dir(args),  # checks the runs and --out first
 }
 
 

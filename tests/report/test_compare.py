@@ -193,3 +193,16 @@ def test_a_model_dir_no_workspace_records_is_tabled_from_its_provenance(tmp_path
     with pytest.raises(UserError, match="not a model snout exported"):
         os.remove(model / "assets.extra" / "snout_model.json")
         locate(str(model), "snout")
+
+
+def test_command_line_mistakes_are_one_line(tmp_path, capsys):
+    from cli.main import main
+
+    assert main(["compare", str(tmp_path), str(tmp_path)]) == 2  # no --out
+    assert main(["compare", str(tmp_path), "--out", str(tmp_path / "o")]) == 2  # one run
+    assert main(["compare", str(tmp_path / "nope"), str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(": error: ")[1] for line in errors] == [
+        "--out DIR is required (where index.html and compare.json go)", "give at least two runs to compare",
+        f"{tmp_path / 'nope'}: no such workspace or model directory"]
+    assert os.listdir(tmp_path) == ["logs"]  # only the run that got past the usage checks made a log

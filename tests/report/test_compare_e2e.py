@@ -24,6 +24,18 @@ pytestmark = pytest.mark.e2e
 ID_OFFSET = 2_000_000  # test_cache_keys uses 1_000_000: their folders never meet
 
 
+def _seconds_by_node(store_path: str, pipeline_name: str) -> str:
+    """Each node's wall time in the newest run of the store (MLMD's create and last-update times)."""
+    from report.compare.resolve import node_of
+    from report.lineage import open_store
+
+    store = open_store(store_path)
+    latest = max(store.get_contexts_by_type("pipeline_run"), key=lambda c: c.create_time_since_epoch)
+    spans = [(node_of(store, x.id, pipeline_name), (x.last_update_time_since_epoch - x.create_time_since_epoch) / 1e3)
+             for x in store.get_executions_by_context(latest.id)]
+    return ", ".join(f"{node} {span:.1f}s" for node, span in spans)
+
+
 @pytest.fixture(scope="module")
 def two_runs(first_pipeline_run, tmp_path_factory):
     """(shared run's config, small_cnn config, workspace holding the copied store, seconds of the small run,
@@ -38,7 +50,7 @@ def two_runs(first_pipeline_run, tmp_path_factory):
     try:
         run_on_store(scratch, store, baseline="served")
         seconds = time.monotonic() - start
-        print(f"\nsmall_cnn run (upstream cached): {seconds:.1f}s")
+        print(f"\nsmall_cnn run (upstream cached): {seconds:.1f}s; {_seconds_by_node(store, first.pipeline_name)}")
         yield first, scratch, str(workspace), seconds, node_states_of_latest_run(store, first.pipeline_name)
     finally:
         remove_outputs_from(first.pipeline_root, ID_OFFSET)
@@ -55,7 +67,9 @@ def compared(two_runs, tmp_path_factory):
     scratch = next(r for r in runs if r["backbone"] == "small_cnn")
     assert scratch["trainer_execution_id"] >= ID_OFFSET and scratch["accuracy"] is not None
     out = str(tmp_path_factory.mktemp("compare_out"))
+    start = time.monotonic()
     assert main(["compare", workspace, f"{workspace}@{scratch['trainer_execution_id']}", "--out", out]) == 0
+    print(f"snout compare: {time.monotonic() - start:.1f}s")
     data = json.load(open(os.path.join(out, "compare.json"), encoding="utf-8"))
     page = open(os.path.join(out, "index.html"), encoding="utf-8").read()
     return out, data, page, runs
