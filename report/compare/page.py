@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Dict
 
-import numpy as np
-
 from report import html as report_html
 from report.compare import figures as compare_figures
 from report.compare.grade import Disagreements
@@ -103,12 +101,7 @@ def summary(comparison, figures: Dict[str, bytes]) -> dict:
     }
 
 
-def json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
+json_default = report_html._json_default  # numpy values as the report's embedded JSON writes them
 
 
 # ---------------------------------------------------------------- index.html
