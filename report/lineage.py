@@ -51,10 +51,12 @@ class Lineage:
         artifacts = {a.id: a for a in self.store.get_artifacts_by_id(list({e.artifact_id for e in events}))}
         inputs, outputs = defaultdict(list), defaultdict(list)
         for e in events:
-            key = e.path.steps[0].key if e.path.steps else ""
             target = inputs if e.type in (pb.Event.INPUT, pb.Event.DECLARED_INPUT) else outputs
-            if e.artifact_id in artifacts:
-                target[key].append(artifacts[e.artifact_id])
+            # One event per artifact: a model that is both the Evaluator's candidate and its baseline (a
+            # rerun) has one event whose path names both keys, in either order.
+            for key in [s.key for s in e.path.steps if s.HasField("key")] or [""]:
+                if e.artifact_id in artifacts:
+                    target[key].append(artifacts[e.artifact_id])
         return inputs, outputs
 
     def _executions_by_event(self, artifact, kinds, newest: bool):
