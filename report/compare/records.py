@@ -1,12 +1,13 @@
 """The records behind a run: a content digest of its data, and its test split's examples for paired grading.
 
 The digest is of the ExampleGen output the run trained and was graded on (what the run saw,
-wherever the dataset folder went since): per split, sha256 over the sorted sha256 of every
-serialized record, so it does not depend on shard layout, order or compression; the data
+wherever the dataset folder went since): per split, sha256 over the sorted keys of its records,
+a record's key being the sha256 of its tf.Example serialized deterministically, so it depends
+on neither shard layout, order, compression nor the writer's order of the features; the data
 digest is sha256 over the splits' digests. Two runs have the same data when it is equal.
 
-Each test example is keyed by its record's sha256, which also pairs the same photo across
-runs from different ExampleGen outputs of the same data.
+The same key identifies a test photo, so it also pairs the same photo across runs from
+different ExampleGen outputs (or ingests) of the same data.
 """
 
 from __future__ import annotations
@@ -37,11 +38,19 @@ def serialized_records(files: List[str]):
             yield bytes(record)
 
 
+def record_key(record: bytes) -> str:
+    """sha256 of the record's tf.Example serialized deterministically: a proto map (the features) has no
+    fixed order on the wire, so two writers of the same image and label can write different bytes."""
+    import tensorflow as tf
+
+    return hashlib.sha256(tf.train.Example.FromString(record).SerializeToString(deterministic=True)).hexdigest()
+
+
 def _keys(files: List[str]) -> List[str]:
-    """Each record's sha256, in file order; a record repeated in the split gets #2, #3 ... so none is lost."""
+    """Each record's key, in file order; a record repeated in the split gets #2, #3 ... so none is lost."""
     keys, seen = [], {}
     for record in serialized_records(files):
-        key = hashlib.sha256(record).hexdigest()
+        key = record_key(record)
         seen[key] = seen.get(key, 0) + 1
         keys.append(key if seen[key] == 1 else f"{key}#{seen[key]}")
     return keys

@@ -42,6 +42,23 @@ def test_digest_ignores_shards_order_and_compression_but_not_content(tmp_path):
     assert c_splits["test"]["records"] == 5 and c_splits["test"]["digest"] != a_splits["test"]["digest"]
 
 
+def test_the_key_is_the_examples_content_not_its_wire_order():
+    other, label = _examples(1)[0], 1
+    example = contract.make_example(encoded(halves(16, 16)), label)
+    # The same two features, written label first (protobuf merges concatenated messages).
+    only_label, only_image = (contract.make_example(b"", 0) for _ in range(2))
+    del only_label.features.feature[contract.IMAGE_KEY]
+    del only_image.features.feature[contract.LABEL_KEY]
+    only_label.features.feature[contract.LABEL_KEY].int64_list.value[:] = [label]
+    only_image.features.feature[contract.IMAGE_KEY].bytes_list.value[:] = [encoded(halves(16, 16))]
+    label_first = only_label.SerializeToString() + only_image.SerializeToString()
+    image_first = only_image.SerializeToString() + only_label.SerializeToString()
+    assert label_first != image_first
+    assert records.record_key(label_first) == records.record_key(image_first) == records.record_key(
+        example.SerializeToString())
+    assert records.record_key(other) != records.record_key(example.SerializeToString())
+
+
 def test_graded_photos_are_the_lowest_keys_with_repeats_kept(tmp_path):
     test = _examples(10)
     _write(tmp_path / "Split-test", [test[:6], test[6:] + test[:1]])
