@@ -10,6 +10,7 @@ from typing import List, Optional
 import numpy as np
 
 import contract
+from report import reuse
 
 DEFAULT_MAX_IMAGES = 200
 BATCH = 32
@@ -24,7 +25,7 @@ class Predictions:
     model_dir: str = ""
     examples_source: str = ""
     limit: int = DEFAULT_MAX_IMAGES
-    split: str = contract.EVAL_SPLIT
+    split: str = contract.TEST_SPLIT
 
     @property
     def predicted(self) -> np.ndarray:
@@ -74,12 +75,23 @@ def classify(model_dir: str, images: List[bytes], num_classes: int) -> np.ndarra
     return np.concatenate(chunks) if chunks else np.zeros((0, num_classes))
 
 
+def _model_run(model_dir: str, paths: List[str], max_images: int, num_classes: int) -> dict:
+    images, labels = _read_examples(paths, max_images)
+    probabilities = classify(model_dir, images, num_classes)
+    return {"images": images, "labels": labels, "probabilities": probabilities.tolist(),
+            "dtype": str(probabilities.dtype)}
+
+
 def run_model(model_dir: Optional[str], examples_uri: Optional[str], data_dir: Optional[str], split: str,
-              max_images: int, num_classes: int) -> Predictions:
+              max_images: int, num_classes: int, cache_dir: Optional[str] = None) -> Predictions:
+    """The model on the first `max_images` records; reused from `cache_dir` when neither the model's
+    files nor the records changed (report/reuse.py)."""
     paths, source = _record_files(examples_uri, data_dir, split)
     if not model_dir or not os.path.isdir(model_dir):
         raise FileNotFoundError(f"no exported model at {model_dir}")
-    images, labels = _read_examples(paths, max_images)
-    probabilities = classify(model_dir, images, num_classes)
-    return Predictions(images=images, labels=labels, probabilities=probabilities, model_dir=model_dir,
-                       examples_source=source, limit=max_images, split=split)
+    key = reuse.key_of(reuse.model_identity(model_dir), reuse.files_identity(paths), max_images, num_classes)
+    found = reuse.predictions(cache_dir, key, lambda: _model_run(model_dir, paths, max_images, num_classes))
+    probabilities = (np.array(found["probabilities"], dtype=found["dtype"]) if found["probabilities"]
+                     else np.zeros((0, num_classes)))
+    return Predictions(images=found["images"], labels=found["labels"], probabilities=probabilities,
+                       model_dir=model_dir, examples_source=source, limit=max_images, split=split)

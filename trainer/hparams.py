@@ -23,21 +23,19 @@ TEST_GROUP = "test"
 PHASES = ("phase1_head", "phase2_fine_tune")
 
 
-def settings_values(cfg: Mapping, head, tuned: bool) -> Dict[str, object]:
-    """The run's settings as HParams values (str, int, float or bool only)."""
+def settings_values(settings, head, tuned: bool) -> Dict[str, object]:
+    """The run's settings (a TrainerSettings, with the head it trained) as HParams values: str, int, float, bool."""
+    network = settings.network
     values = {
-        "backbone": str(cfg["backbone"]), "weights": os.path.basename(str(cfg["weights"])),
-        "image_size": int(cfg["image_size"]), "head_units": int(head.head_units),
-        "head_layers": int(head.head_layers), "dropout": float(head.dropout),
-        "learning_rate": float(head.learning_rate), "tuned": bool(tuned),
-        "epochs": int(cfg["epochs"]), "fine_tune_epochs": int(cfg.get("fine_tune_epochs", 0)),
-        "fine_tune_layers": int(cfg.get("fine_tune_layers", 0)),
-        "fine_tune_lr_factor": float(cfg.get("fine_tune_lr_factor", 0.1)),
-        "augment_strength": float(cfg.get("augment_strength", 0)), "batch_size": int(cfg["batch_size"]),
-        "seed": int(cfg.get("seed", 7)),
+        "backbone": network.backbone, "weights": os.path.basename(network.weights), "image_size": network.image_size,
+        "head_units": head.head_units, "head_layers": head.head_layers, "dropout": head.dropout,
+        "learning_rate": head.learning_rate, "tuned": bool(tuned), "epochs": settings.epochs,
+        "fine_tune_epochs": settings.fine_tune_epochs, "fine_tune_layers": settings.fine_tune_layers,
+        "fine_tune_lr_factor": settings.fine_tune_lr_factor, "augment_strength": settings.augment_strength,
+        "batch_size": settings.batch_size, "seed": settings.seed,
     }
-    if cfg.get("hub_handle"):
-        values["hub_handle"] = str(cfg["hub_handle"])
+    if network.hub_handle:
+        values["hub_handle"] = network.hub_handle
     return values
 
 
@@ -90,13 +88,13 @@ def _scalars(metrics: Mapping[str, object]) -> None:
             tf.summary.scalar(name, float(value), step=0)
 
 
-def write_training_summary(model_run_dir: str, cfg: Mapping, head, tuned: bool, history: Mapping, classifier,
+def write_training_summary(model_run_dir: str, settings, head, tuned: bool, history: Mapping, classifier,
                            seconds: float) -> Dict[str, object]:
     """The Trainer's one call: writes the session; returns its record and settings (for the provenance file)."""
-    record, settings = training_record(history, classifier, seconds), settings_values(cfg, head, tuned)
+    record, values = training_record(history, classifier, seconds), settings_values(settings, head, tuned)
     trial = f"Trainer {os.path.basename(model_run_dir.rstrip('/'))}"
-    write_session(os.path.join(model_run_dir, SESSION_DIR), settings, record, trial)
-    return dict(record, settings=settings)
+    write_session(os.path.join(model_run_dir, SESSION_DIR), values, record, trial)
+    return dict(record, settings=values)
 
 
 def write_test_metrics(model_run_dir: str, metrics: Mapping[str, object]) -> str:

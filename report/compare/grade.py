@@ -1,7 +1,7 @@
 """Grading the runs side by side: data digests, each model run on its test photos, pairwise tests, disagreements.
 
-Each model is run on the graded split's records (test; `eval` for a dataset from before three
-splits), never on validation or train: the split that played no part in choosing any of them.
+Each model is run on the graded split's records (test), never on validation or train: the split
+that played no part in choosing any of them.
 At most `max_test_images` photos (the lowest record hashes, the same sample for every run of
 the same data); the table's accuracies stay the Evaluator's, on the whole split.
 """

@@ -21,7 +21,7 @@ from typing import List
 import contract
 from report.predictions import parse_example
 
-DIGEST_SPLITS = (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT, contract.EVAL_SPLIT)
+DIGEST_SPLITS = contract.SPLITS  # train, validation, test
 READ_BATCH = 256
 
 

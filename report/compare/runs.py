@@ -30,7 +30,7 @@ class Run:
     report: ReportData = field(default_factory=ReportData)  # class names, history, evaluation, blessing, data
     trainer_execution_id: Optional[int] = None
     examples_uri: Optional[str] = None  # the ExampleGen output it was trained and graded on
-    config: Dict[str, object] = field(default_factory=dict)      # the Trainer's custom_config
+    config: Dict[str, object] = field(default_factory=dict)      # the Trainer's settings (trainer_settings)
     provenance: Dict[str, object] = field(default_factory=dict)  # the model's snout_model.json
     training_seconds: Optional[float] = None
     training_seconds_source: str = ""
@@ -77,7 +77,7 @@ def _from_store(run: Run, located: Located, pipeline_name: str) -> None:
     lineage = mlmd.Lineage(store)
     trainer = lineage.producer(located.model)
     run.trainer_execution_id = trainer.id if trainer is not None else None
-    run.config = _json_property(trainer, "custom_config")
+    run.config = trainer_settings(trainer)
     examples = lineage.first_input(trainer, "examples")
     run.examples_uri = examples.uri if examples is not None else None
     if located.evaluation is not None:
@@ -113,6 +113,14 @@ def _from_provenance_only(run: Run, model_dir: str) -> None:
     why = "a model directory no workspace records (pass --workspace if one pushed it)"
     for what in ("test metrics", "curves", "data", "paired test"):
         run.missing[what] = why
+
+
+def trainer_settings(execution) -> dict:
+    """The Trainer's custom_config (its TrainerSettings) with the network's fields at the top, as the
+    model's provenance names them (backbone, weights, image_size ...)."""
+    config = _json_property(execution, "custom_config")
+    network = config.get("network")
+    return {**config, **network} if isinstance(network, dict) else config
 
 
 def _json_property(execution, name: str) -> dict:

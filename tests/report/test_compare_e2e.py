@@ -4,7 +4,8 @@ and a small_cnn trained from scratch (`--weights none`) on the same, cached, dat
 The small_cnn run goes into a copy of the shared run's MLMD store whose execution ids start at
 ID_OFFSET, on the same pipeline root (as tests/pipeline/test_cache_keys.py does), so the shared
 workspace's own history is untouched; its outputs are removed afterwards. It is tiny: no Tuner,
-two epochs, no fine-tuning, upstream cached, and no gate baseline ("served" from an empty dir).
+two epochs, no fine-tuning, no edge export, upstream cached, and no gate baseline ("served" from
+an empty dir).
 """
 
 import dataclasses
@@ -45,7 +46,7 @@ def two_runs(first_pipeline_run, tmp_path_factory):
     store = str(workspace / "metadata.sqlite")
     copy_store(os.path.abspath(first.metadata_path), store, ID_OFFSET)
     scratch = dataclasses.replace(first, backbone="small_cnn", weights="none", tune=False, epochs=2,
-                                  fine_tune_epochs=0, serving_dir=str(workspace / "serving"))
+                                  fine_tune_epochs=0, lite_export=False, serving_dir=str(workspace / "serving"))
     start = time.monotonic()
     try:
         run_on_store(scratch, store, baseline="served")

