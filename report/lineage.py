@@ -39,6 +39,12 @@ def custom_property(execution_or_artifact, name: str):
     return getattr(value, kind) if kind else None
 
 
+def event_keys(event):
+    """The input/output keys an event names. One event per artifact and execution: a model that is both
+    the Evaluator's candidate and its baseline (a rerun) has one event naming both keys, in either order."""
+    return [step.key for step in event.path.steps if step.HasField("key")]
+
+
 class Lineage:
     """Which execution wrote or read an artifact, and an execution's inputs and outputs."""
 
@@ -51,15 +57,15 @@ class Lineage:
         artifacts = {a.id: a for a in self.store.get_artifacts_by_id(list({e.artifact_id for e in events}))}
         inputs, outputs = defaultdict(list), defaultdict(list)
         for e in events:
-            key = e.path.steps[0].key if e.path.steps else ""
             target = inputs if e.type in (pb.Event.INPUT, pb.Event.DECLARED_INPUT) else outputs
-            if e.artifact_id in artifacts:
-                target[key].append(artifacts[e.artifact_id])
+            for key in event_keys(e) or [""]:
+                if e.artifact_id in artifacts:
+                    target[key].append(artifacts[e.artifact_id])
         return inputs, outputs
 
     def _executions_by_event(self, artifact, kinds, newest: bool, key: Optional[str] = None):
         ids = [e.execution_id for e in self.store.get_events_by_artifact_ids([artifact.id]) if e.type in kinds
-               and (key is None or (e.path.steps and e.path.steps[0].key == key))]
+               and (key is None or key in event_keys(e))]
         if not ids:
             return None
         return self.store.get_executions_by_id([max(ids) if newest else min(ids)])[0]

@@ -48,25 +48,36 @@ def _record_files(examples_uri: Optional[str], data_dir: Optional[str], split: s
     raise FileNotFoundError(f"no {split} records found (ExampleGen Split-{split} or <data>/{split})")
 
 
-def _read_examples(paths: List[str], limit: int):
+def parse_example(record: bytes):
+    """(encoded image, label) of one serialized tf.Example."""
     import tensorflow as tf
 
+    features = tf.train.Example.FromString(record).features.feature
+    return features[contract.IMAGE_KEY].bytes_list.value[0], int(features[contract.LABEL_KEY].int64_list.value[0])
+
+
+def _read_examples(paths: List[str], limit: int):
     images, labels = [], []
     for record in contract.record_dataset(paths).take(limit):  # gzip or plain, by suffix
-        features = tf.train.Example.FromString(record.numpy()).features.feature
-        images.append(features[contract.IMAGE_KEY].bytes_list.value[0])
-        labels.append(int(features[contract.LABEL_KEY].int64_list.value[0]))
+        image, label = parse_example(record.numpy())
+        images.append(image)
+        labels.append(label)
     return images, labels
 
 
-def _model_run(model_dir: str, paths: List[str], max_images: int, num_classes: int) -> dict:
+def classify(model_dir: str, images: List[bytes], num_classes: int) -> np.ndarray:
+    """[N, C] probabilities of the exported model's serving signature (its own Transform graph) on encoded images."""
     import tensorflow as tf
 
-    images, labels = _read_examples(paths, max_images)
     serve = tf.saved_model.load(model_dir).signatures[contract.SIGNATURE_IMAGE_BYTES]
     chunks = [serve(**{contract.SERVING_IMAGE_INPUT: tf.constant(images[start:start + BATCH], dtype=tf.string)})
               [contract.OUTPUT_PROBABILITIES].numpy() for start in range(0, len(images), BATCH)]
-    probabilities = np.concatenate(chunks) if chunks else np.zeros((0, num_classes))
+    return np.concatenate(chunks) if chunks else np.zeros((0, num_classes))
+
+
+def _model_run(model_dir: str, paths: List[str], max_images: int, num_classes: int) -> dict:
+    images, labels = _read_examples(paths, max_images)
+    probabilities = classify(model_dir, images, num_classes)
     return {"images": images, "labels": labels, "probabilities": probabilities.tolist(),
             "dtype": str(probabilities.dtype)}
 
