@@ -37,6 +37,10 @@ setup(
         "pillow>=10,<13",
         "matplotlib>=3.8,<4",
         "tqdm>=4.66,<5",
+        # The data audit (components/audit/): confident learning's find_label_issues, and an
+        # approximate nearest-neighbour index for near-duplicates beyond the exact search's size.
+        "cleanlab==2.9.0",
+        "faiss-cpu==1.15.1",
     ],
     extras_require={"test": ["pytest==9.2.0"]},
     entry_points={"console_scripts": ["snout=cli.main:main"]},
