@@ -41,6 +41,7 @@ LEAKS_COLUMNS = ("source", "split", "train_source", "similarity")
 # audit.json keys the gate reads.
 LEAKED_TEST = "leaked_test"
 TEST_IMAGES = "test_images"
+LEAKED_TEST_INDICES = "leaked_test_indices"  # row numbers in the test split (record order)
 
 
 class SplitEmbeddings(NamedTuple):
@@ -121,3 +122,7 @@ def read_audit(uri: str) -> dict:
 
     with tf.io.gfile.GFile(f"{uri.rstrip('/')}/{AUDIT_FILE}") as f:
         return json.loads(f.read())
+
+# Where the Trainer's and Tuner's user code find the embeddings: a key their executors add to
+# custom_config (components/embeddings/consumers.py).
+EMBEDDINGS_URI_KEY = "embeddings_uri"

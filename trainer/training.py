@@ -20,6 +20,7 @@ from typing import Dict
 
 import numpy as np
 
+from trainer import shared_features
 from trainer.head_search import pooled_features
 from trainer.model import build_head_on_features, compile_classifier
 from trainer.progress import epoch_progress
@@ -96,7 +97,12 @@ def _history(fit) -> Dict:
 
 
 def cached_features(keras, base, cfg, train_plain, validation, augmenter):
-    """((train features, labels), (validation features, labels)): one base pass per view kept."""
+    """((train features, labels), (validation features, labels)): the run's embeddings when they fit,
+    else one base pass per view kept."""
+    shared = shared_features.load(cfg, AUGMENTED_VIEWS if augmenter is not None else 0,
+                                  float(cfg.get("augment_strength", 0)))
+    if shared is not None:
+        return shared
     start = time.time()
     train_clean, validation_features = pooled_features(keras, [train_plain, validation], cfg, base=base)
     views = [train_clean]

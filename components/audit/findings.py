@@ -144,6 +144,8 @@ def write_findings(result: AuditResult, out_dir: str, settings: AuditSettings = 
             f.write(_csv_text(columns, rows))
     summary = dict(result.counts, settings=settings.to_config(), seconds=result.seconds,
                    shown=_shown(result, settings.thumbnails_per_kind),
+                   **{names.LEAKED_TEST_INDICES: sorted(result.rows[leak["index"]][1] for leak in result.leaks
+                                                        if leak["split"] in (contract.TEST_SPLIT, contract.EVAL_SPLIT))},
                    files={"label_issues": names.LABEL_ISSUES_FILE, "near_duplicates": names.NEAR_DUPLICATES_FILE,
                           "outliers": names.OUTLIERS_FILE, "leaks": names.LEAKS_FILE})
     with tf.io.gfile.GFile(f"{out_dir.rstrip('/')}/{names.AUDIT_FILE}", "w") as f:

@@ -7,10 +7,11 @@ from typing import Optional
 from tfx import types
 from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.types import standard_artifacts, standard_component_specs as specs
-from tfx.types.component_spec import ExecutionParameter
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 from tfx.utils import json_utils
 
-from components.evaluator import executor
+from components.audit.component import DataAudit
+from components.evaluator import executor, leaks
 from components.evaluator.config import eval_config
 
 
@@ -21,7 +22,11 @@ class EvaluatorSpec(specs.EvaluatorSpec):
            executor.MAX_ACCURACY_DROP_KEY: ExecutionParameter(type=float),
            # baseline="served": the push destination whose newest version is the baseline.
            executor.SERVED_MODEL_DIR_KEY: ExecutionParameter(type=str, optional=True),
-           executor.VALIDATION_SPLIT_KEY: ExecutionParameter(type=str, optional=True)})
+           executor.VALIDATION_SPLIT_KEY: ExecutionParameter(type=str, optional=True),
+           # The data audit's leak rule (leaks.py): test images with a near-copy in train.
+           leaks.MAX_LEAKED_TEST_SHARE_KEY: ExecutionParameter(type=float, optional=True),
+           leaks.DROP_LEAKED_TEST_KEY: ExecutionParameter(type=int, optional=True)})
+    INPUTS = dict(specs.EvaluatorSpec.INPUTS, **{leaks.AUDIT_KEY: ChannelParameter(type=DataAudit, optional=True)})
 
 
 class Evaluator(base_beam_component.BaseBeamComponent):
@@ -33,12 +38,14 @@ class Evaluator(base_beam_component.BaseBeamComponent):
     def __init__(self, examples: types.BaseChannel, model: types.BaseChannel, num_classes: int,
                  min_accuracy: float, max_accuracy_drop: float, gate_split: str,
                  validation_split: Optional[str] = None, baseline_model: Optional[types.BaseChannel] = None,
-                 served_model_dir: Optional[str] = None):
+                 served_model_dir: Optional[str] = None, audit: Optional[types.BaseChannel] = None,
+                 max_leaked_test_share: float = 0.01, drop_leaked_test: bool = False):
         spec = EvaluatorSpec(
             examples=examples, model=model, baseline_model=baseline_model,
             eval_config=eval_config(min_accuracy, num_classes), example_splits=json_utils.dumps([gate_split]),
             min_accuracy=float(min_accuracy), max_accuracy_drop=float(max_accuracy_drop),
-            served_model_dir=served_model_dir, validation_split=validation_split,
+            served_model_dir=served_model_dir, validation_split=validation_split, audit=audit,
+            max_leaked_test_share=float(max_leaked_test_share), drop_leaked_test=int(drop_leaked_test),
             evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
             blessing=types.Channel(type=standard_artifacts.ModelBlessing))
         super().__init__(spec=spec)

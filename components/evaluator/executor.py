@@ -23,7 +23,7 @@ from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 
 import contract
 from contract import evaluation as ev
-from components.evaluator import gate
+from components.evaluator import gate, leaks
 from components.evaluator.config import summary_config
 
 SERVED_MODEL_DIR_KEY = "served_model_dir"
@@ -73,12 +73,16 @@ class Executor(tfx_evaluator.Executor):
             input_dict.pop(specs.BASELINE_MODEL_KEY, None)
         else:
             input_dict[specs.BASELINE_MODEL_KEY] = [baseline]
-        super().Do(input_dict, output_dict, exec_properties)
-
         evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
-        blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
         split = (json_utils.loads(exec_properties.get(specs.EXAMPLE_SPLITS_KEY) or "null") or [contract.EVAL_SPLIT])[0]
+        leak_check, graded_inputs = leaks.apply(input_dict, exec_properties, evaluation_uri, split)
+        super().Do(graded_inputs, output_dict, exec_properties)
+
+        blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
         result = self._decide(evaluation_uri, exec_properties, split, baseline_info)
+        if leak_check is not None:
+            result.checks.append(leak_check)
+            result.blessed = result.blessed and leak_check.passed
         result.validation = self._validation(input_dict, exec_properties, evaluation_uri)
         ev.write_gate(evaluation_uri, result)
         _write_blessing(blessing, result.blessed)
@@ -150,7 +154,7 @@ class Executor(tfx_evaluator.Executor):
         output.uri = os.path.join(evaluation_uri, ev.VALIDATION_DIR)
         properties = dict(exec_properties, **{specs.EVAL_CONFIG_KEY: proto_utils.proto_to_json(summary_config(config)),
                                               specs.EXAMPLE_SPLITS_KEY: json_utils.dumps([split])})
-        inputs = {k: v for k, v in input_dict.items() if k != specs.BASELINE_MODEL_KEY}
+        inputs = {k: v for k, v in input_dict.items() if k not in (specs.BASELINE_MODEL_KEY, leaks.AUDIT_KEY)}
         super().Do(inputs, {specs.EVALUATION_KEY: [output]}, properties)
         overall = ev.metric_values(output.uri).get(None, {})
         found = {name: overall.get((name, ev.CANDIDATE, False, None))

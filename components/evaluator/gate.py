@@ -86,3 +86,24 @@ def class_list_mismatch(candidate: List[str], baseline: Optional[List[str]]) -> 
 
     return (f"the baseline model was trained for a different class list ({describe(baseline)}; "
             f"the candidate has {describe(candidate)})")
+
+
+def leak_check(leaked: int, test_images: int, max_share: float, dropped: bool, list_path: str,
+               split: str) -> GateCheck:
+    """Test images with a near-copy in train inflate the test accuracy: more than --max-leaked-test-share
+    of them refuses the blessing, unless they were dropped from grading (--drop-leaked-test)."""
+    share = leaked / test_images if test_images else 0.0
+    numbers = {"leaked": leaked, "test_images": test_images, "share": share, "max_share": max_share,
+               "dropped": dropped, "list": list_path}
+    where = f"(list: {list_path})"
+    if dropped:
+        return GateCheck("no_leaks", True, True, f"{leaked} of {test_images} {split} images have a near-copy in "
+                         f"train {where}; they were dropped from grading (--drop-leaked-test)", "leaked_share",
+                         "overall", share, max_share, numbers)
+    passed = share <= max_share + 1e-12
+    relation = "within" if passed else "above"
+    consequence = "" if passed else (f": the {split} accuracy would be inflated, so the model is not blessed "
+                                     "(remove the copies, or pass --drop-leaked-test to grade without them)")
+    return GateCheck("no_leaks", True, passed, f"{leaked} of {test_images} {split} images ({share:.2%}) have a "
+                     f"near-copy in train {where}, {relation} the allowed {max_share:.2%} (--max-leaked-test-share)"
+                     f"{consequence}", "leaked_share", "overall", share, max_share, numbers)
