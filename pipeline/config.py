@@ -102,6 +102,8 @@ class SnoutConfig:
                              "outliers.csv, leaks.csv in the DataAudit artifact; a section of the report)")
     near_duplicate_threshold: float = _opt(0.6, "whitened cosine similarity at or above which two images are "
                                                 "near-copies (calibrated: README, Know your data)")
+    share_embeddings: bool = _opt(True, "compute the base's pooled features once (Embeddings) and let the Tuner's "
+                                        "cached mode and phase 1 read them; off: each runs the base itself")
     max_leaked_test_share: float = _opt(0.01, "the run does not bless when more than this share of the test split "
                                               "has a near-copy in train (the test accuracy would be inflated)")
     drop_leaked_test: bool = _opt(False, "grade without the test images that have a near-copy in train, instead "

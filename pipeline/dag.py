@@ -67,7 +67,7 @@ def _data_audit(config: SnoutConfig, example_gen, transform, class_names: List[s
     from trainer.backbones import get_backbone
 
     pretrained = get_backbone(config.backbone).pretrained
-    if not (pretrained or config.audit):
+    if not ((pretrained and config.share_embeddings) or config.audit):
         return None, None
     embeddings = EmbeddingsComponent(
         examples=example_gen.outputs["examples"], settings=config.embeddings_settings(),
@@ -117,7 +117,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         transform.add_upstream_node(check)
 
     embeddings, data_audit = _data_audit(config, example_gen, transform, class_names)
-    shared = embeddings.outputs["embeddings"] if embeddings is not None else None
+    shared = embeddings.outputs["embeddings"] if embeddings is not None and config.share_embeddings else None
     tuner = None
     hyperparameters_importer = None
     hyperparameters = None

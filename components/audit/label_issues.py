@@ -32,11 +32,12 @@ class LabelIssues(NamedTuple):
 
 def principal_components(features: np.ndarray, dims: int = REGRESSION_DIMS) -> np.ndarray:
     """Rows centred and projected on the top `dims` principal components (scaled to unit variance overall)."""
+    from components.audit.near_duplicates import principal_axes
+
     x = np.asarray(features, dtype=np.float64)
     x = x - x.mean(axis=0)
-    k = int(min(dims, x.shape[1], max(1, len(x) - 1)))
-    values, vectors = np.linalg.eigh(x.T @ x)
-    projected = x @ vectors[:, ::-1][:, :k]
+    _, axes = principal_axes(x, int(min(dims, x.shape[1], max(1, len(x) - 1))))
+    projected = x @ axes
     return (projected / (projected.std() + 1e-12)).astype(np.float32)
 
 

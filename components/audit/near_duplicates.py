@@ -37,17 +37,35 @@ BLOCK_ROWS = 2048
 NEIGHBOURS = 16  # per image, from the approximate index
 
 
+def principal_axes(x: np.ndarray, k: int):
+    """(variances, axes [d, k]) of the top k principal components of centred rows x.
+
+    Few images: an SVD of the rows (n x d, n < d); many: the d x d covariance's eigenvectors."""
+    if len(x) < x.shape[1]:
+        _, singular, vt = np.linalg.svd(x, full_matrices=False)
+        return (singular[:k] ** 2) / max(1, len(x) - 1), vt[:k].T
+    values, vectors = np.linalg.eigh(x.T @ x / max(1, len(x) - 1))  # ascending
+    return values[::-1][:k], vectors[:, ::-1][:, :k]
+
+
+def whitened_dims(n: int, d: int, dims: int = WHITEN_DIMS) -> int:
+    return int(max(1, min(dims, d, max(MIN_DIMS, n // SAMPLES_PER_DIM), n - 1)))
+
+
 def whiten(features: np.ndarray, dims: int = WHITEN_DIMS) -> np.ndarray:
     """Rows centred, PCA-projected on `dims` components (fewer for few images), whitened, unit length."""
     x = np.asarray(features, dtype=np.float64)
     x = x - x.mean(axis=0)
-    k = int(max(1, min(dims, x.shape[1], max(MIN_DIMS, len(x) // SAMPLES_PER_DIM), len(x) - 1)))
-    covariance = x.T @ x / max(1, len(x) - 1)
-    values, vectors = np.linalg.eigh(covariance)  # ascending
-    values, vectors = values[::-1][:k], vectors[:, ::-1][:, :k]
-    projected = (x @ vectors) / np.sqrt(np.maximum(values, 0.0) + SHRINK * max(values.mean(), 1e-12))
+    values, axes = principal_axes(x, whitened_dims(len(x), x.shape[1], dims))
+    projected = (x @ axes) / np.sqrt(np.maximum(values, 0.0) + SHRINK * max(values.mean(), 1e-12))
     norms = np.linalg.norm(projected, axis=1, keepdims=True)
     return (projected / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def effective_threshold(threshold: float, dims: int) -> float:
+    """The calibrated threshold holds at WHITEN_DIMS dimensions. With fewer (fewer images), two distinct
+    images' chance cosine grows like 1/sqrt(dims), so the threshold moves toward 1 by that factor."""
+    return 1.0 - (1.0 - threshold) * float(np.sqrt(min(dims, WHITEN_DIMS) / WHITEN_DIMS))
 
 
 def exact_pairs(unit: np.ndarray, threshold: float, block_rows: int = BLOCK_ROWS) -> List[Tuple[int, int, float]]:
@@ -88,6 +106,7 @@ def near_duplicate_pairs(features: np.ndarray, threshold: float = DEFAULT_THRESH
     if len(features) < 2:
         return []
     unit = whiten(features)
+    threshold = effective_threshold(threshold, unit.shape[1])
     pairs = exact_pairs(unit, threshold) if len(unit) <= exact_max else approximate_pairs(unit, threshold)
     raw = np.asarray(features, dtype=np.float32)
     raw = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
