@@ -8,8 +8,9 @@ project on the top principal components and divide each by its standard deviatio
 directions every image shares stop dominating the cosine. On generated copies vs distinct images
 (bench/calibrate_audit.py) whitening takes the copies found at <= 10% false pairs from 0.86 to 0.97.
 
-Search: exact, in row blocks of a matrix product, up to EXACT_SEARCH_MAX_IMAGES (measured to take
-seconds there); beyond, faiss's HNSW index (approximate: the NEIGHBOURS nearest of each image).
+Search: exact, in row blocks of a matrix product, up to EXACT_SEARCH_MAX_IMAGES (bench/calibrate_audit.py);
+beyond, a faiss inverted-file index (approximate: the NEIGHBOURS nearest of each image, searched in
+the PROBES k-means cells nearest to it).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MIN_DIMS = 8
 EXACT_SEARCH_MAX_IMAGES = 60_000
 BLOCK_ROWS = 2048
 NEIGHBOURS = 16  # per image, from the approximate index
+PROBES = 16  # k-means cells searched per image
 
 
 def principal_axes(x: np.ndarray, k: int):
@@ -81,16 +83,20 @@ def exact_pairs(unit: np.ndarray, threshold: float, block_rows: int = BLOCK_ROWS
 
 
 def approximate_pairs(unit: np.ndarray, threshold: float, neighbours: int = NEIGHBOURS) -> List[Tuple[int, int, float]]:
-    """The same from faiss's HNSW index over inner products: each image's `neighbours` nearest only."""
+    """The same from a faiss inverted-file index over inner products (approximate): each image's
+    `neighbours` nearest among the images in its PROBES nearest of sqrt(n) k-means cells."""
     import faiss
 
-    index = faiss.IndexHNSWFlat(unit.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = 80
-    index.hnsw.efSearch = max(64, 2 * neighbours)
-    index.add(np.ascontiguousarray(unit, dtype=np.float32))
-    sims, ids = index.search(np.ascontiguousarray(unit, dtype=np.float32), neighbours + 1)
+    data = np.ascontiguousarray(unit, dtype=np.float32)
+    cells = max(1, int(np.sqrt(len(data))))
+    quantizer = faiss.IndexFlatIP(data.shape[1])
+    index = faiss.IndexIVFFlat(quantizer, data.shape[1], cells, faiss.METRIC_INNER_PRODUCT)
+    index.train(data)
+    index.add(data)
+    index.nprobe = min(cells, PROBES)
+    sims, ids = index.search(data, neighbours + 1)
     found = {}
-    for i in range(len(unit)):
+    for i in range(len(data)):
         for sim, j in zip(sims[i], ids[i]):
             if j < 0 or j == i or sim < threshold:
                 continue

@@ -23,7 +23,7 @@ from report.metrics import EvaluationSummary
 from report.predictions import Predictions
 from report.tuning import Tuning, read_trials
 
-SECTION_IDS = ["blessing", "curves", "evaluation", "misclassified", "topk", "tuning", "data"]
+SECTION_IDS = ["blessing", "curves", "evaluation", "misclassified", "topk", "tuning", "data", "audit"]
 
 
 def _png_size(data: bytes):
