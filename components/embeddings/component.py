@@ -8,7 +8,6 @@ features (data, backbone, weights, image size, view settings) and nothing else, 
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from typing import Optional

@@ -11,6 +11,7 @@ from typing import Optional, Tuple
 
 from tfx.types import artifact_utils, standard_artifacts
 
+import contract
 from contract import audit as names
 from contract.evaluation import GateCheck
 from components.evaluator import gate
@@ -32,8 +33,6 @@ def _without_rows(examples, split: str, rows, out_uri: str):
     tf.io.gfile.makedirs(folder)
     drop = set(int(r) for r in rows)
     options = tf.io.TFRecordOptions(compression_type="GZIP")
-    import contract
-
     with tf.io.TFRecordWriter(f"{folder}/data_tfrecord-00000-of-00001.gz", options) as writer:
         for index, record in enumerate(contract.record_dataset(files)):
             if index not in drop:

@@ -84,3 +84,34 @@ def test_the_schema_accepts_an_optional_source_and_older_schemas_gain_it():
     del old.feature[2]
     assert [f.name for f in with_source_feature(old).feature] == ["image", "label", "source"]
     assert len(with_source_feature(schema).feature) == 3  # idempotent
+
+
+def test_drop_leaked_test_grades_the_test_split_without_the_leaked_rows(tmp_path):
+    import tensorflow as tf
+    from tfx.types import standard_artifacts
+
+    import contract
+    from components.evaluator import leaks
+
+    examples = standard_artifacts.Examples()
+    examples.uri = str(tmp_path / "examples")
+    examples.split_names = '["test"]'
+    (tmp_path / "examples" / "Split-test").mkdir(parents=True)
+    with tf.io.TFRecordWriter(str(tmp_path / "examples" / "Split-test" / "data.gz"), "GZIP") as writer:
+        for i in range(5):
+            writer.write(contract.make_example(b"jpeg", i % 2, f"cat/{i}.jpg").SerializeToString())
+    audit = standard_artifacts.Examples()  # only its uri is read
+    audit.uri = str(tmp_path / "audit")
+    (tmp_path / "audit").mkdir()
+    (tmp_path / "audit" / names.AUDIT_FILE).write_text(json.dumps(
+        {names.LEAKED_TEST: 2, names.TEST_IMAGES: 5, names.LEAKED_TEST_INDICES: [1, 3]}))
+    inputs = {"examples": [examples], "audit": [audit]}
+    props = {leaks.MAX_LEAKED_TEST_SHARE_KEY: 0.01, leaks.DROP_LEAKED_TEST_KEY: 1}
+    check, graded = leaks.apply(inputs, props, str(tmp_path / "evaluation"), "test")
+    assert check.passed and "2 of 5 test images" in check.sentence
+    files = tf.io.gfile.glob(f"{graded['examples'][0].uri}/Split-test/*")
+    kept = [tf.train.Example.FromString(r.numpy()).features.feature[contract.SOURCE_KEY].bytes_list.value[0]
+            for r in contract.record_dataset(files)]
+    assert kept == [b"cat/0.jpg", b"cat/2.jpg", b"cat/4.jpg"]
+    check, same = leaks.apply(inputs, dict(props, **{leaks.DROP_LEAKED_TEST_KEY: 0}), str(tmp_path / "e2"), "test")
+    assert not check.passed and same is inputs
