@@ -100,7 +100,7 @@ class SnoutConfig:
     # The data audit (components/audit/): near-duplicates, leaks, likely label errors, outliers.
     audit: bool = _opt(True, "audit the data from the shared embeddings (label_issues.csv, near_duplicates.csv, "
                              "outliers.csv, leaks.csv in the DataAudit artifact; a section of the report)")
-    near_duplicate_threshold: float = _opt(0.6, "whitened cosine similarity at or above which two images are "
+    near_duplicate_threshold: float = _opt(0.7, "whitened cosine similarity at or above which two images are "
                                                 "near-copies (calibrated: README, Know your data)")
     share_embeddings: bool = _opt(True, "compute the base's pooled features once (Embeddings) and let the Tuner's "
                                         "cached mode and phase 1 read them; off: each runs the base itself")

@@ -23,7 +23,7 @@ import numpy as np
 # images (README, "Know your data"): a pair is a near-copy when its whitened cosine is at least
 # DEFAULT_THRESHOLD and its plain cosine at least RAW_THRESHOLD (whitening alone also pairs two
 # different drawings of one rare kind, e.g. two houses in a set of faces: they share the rare directions).
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.7
 RAW_THRESHOLD = 0.88
 WHITEN_DIMS = 128
 # Whitening k dimensions from n images needs n well above k: with k near n every point becomes
