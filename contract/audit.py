@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Dict, List, NamedTuple, Optional
+from typing import Iterable, List, NamedTuple, Optional, Tuple
+
+# MLMD artifact types of the Embeddings and DataAudit components (KFP's <namespace>.<Title> form).
+EMBEDDINGS_TYPE = "snout.Embeddings"
+DATA_AUDIT_TYPE = "snout.DataAudit"
 
 EMBEDDINGS_FILE = "embeddings.json"
 FEATURES_FILE = "features.npy"
@@ -77,11 +81,12 @@ def _load_array(path: str):
         return np.load(io.BytesIO(f.read()), allow_pickle=False)
 
 
-def write_embeddings(uri: str, splits: Dict[str, SplitEmbeddings], settings: dict) -> None:
+def write_embeddings(uri: str, splits: Iterable[Tuple[str, SplitEmbeddings]], settings: dict) -> None:
+    """Writes each (split, embeddings) as it comes (one split in memory at a time), then embeddings.json."""
     import tensorflow as tf
 
-    dims = 0
-    for split, data in splits.items():
+    dims, counts, views = 0, {}, {}
+    for split, data in splits:
         folder = split_dir(uri, split)
         tf.io.gfile.makedirs(folder)
         _save_array(f"{folder}/{FEATURES_FILE}", data.features)
@@ -91,8 +96,8 @@ def write_embeddings(uri: str, splits: Dict[str, SplitEmbeddings], settings: dic
         with tf.io.gfile.GFile(f"{folder}/{SOURCES_FILE}", "w") as f:
             f.write(json.dumps(list(data.sources)))
         dims = int(data.features.shape[1]) if len(data.features.shape) == 2 else dims
-    info = {"feature_dim": dims, "splits": {s: int(len(d.labels)) for s, d in splits.items()},
-            "views": {s: len(d.views) for s, d in splits.items()}, "settings": settings}
+        counts[split], views[split] = int(len(data.labels)), len(data.views)
+    info = {"feature_dim": dims, "splits": counts, "views": views, "settings": settings}
     with tf.io.gfile.GFile(f"{uri.rstrip('/')}/{EMBEDDINGS_FILE}", "w") as f:
         f.write(json.dumps(info, indent=2, sort_keys=True))
 
@@ -122,7 +127,3 @@ def read_audit(uri: str) -> dict:
 
     with tf.io.gfile.GFile(f"{uri.rstrip('/')}/{AUDIT_FILE}") as f:
         return json.loads(f.read())
-
-# Where the Trainer's and Tuner's user code find the embeddings: a key their executors add to
-# custom_config (components/embeddings/consumers.py).
-EMBEDDINGS_URI_KEY = "embeddings_uri"

@@ -16,7 +16,6 @@ class Blessing:
     checks: List[ev.GateCheck] = field(default_factory=list)
     baseline: Dict[str, object] = field(default_factory=dict)  # source, model_dir, version, accuracy, skipped
     validation: Dict[str, object] = field(default_factory=dict)  # the candidate on the validation split
-    recorded: bool = True                       # False: an evaluation from before gate.json existed
     candidate_model: Optional[str] = None
     pushed: bool = False
     already_served: bool = False
@@ -45,16 +44,14 @@ def read_blessing(evaluation_uri: str, blessing, lineage, store, pipeline_name: 
     """`blessing` is the Evaluator's ModelBlessing artifact (or None); the push is found by lineage."""
     b = Blessing()
     gate = ev.read_gate(evaluation_uri)
-    if gate is None:
-        b.recorded = False
-    else:
-        b.blessed, b.split, b.checks, b.baseline = gate.blessed, gate.split, gate.checks, gate.baseline
-        b.validation = gate.validation
+    b.blessed, b.split, b.checks, b.baseline = gate.blessed, gate.split, gate.checks, gate.baseline
+    b.validation = gate.validation
     if blessing is None:
         return b
     b.blessed = bool(custom_property(blessing, "blessed"))
     b.candidate_model = custom_property(blessing, "current_model")
-    pushed = lineage.first_output(lineage.newest_consumer(blessing), "pushed_model")
+    # The Pusher reads it as model_blessing (a later run's Evaluator may read it too, as baseline_blessing).
+    pushed = lineage.first_output(lineage.newest_consumer(blessing, key="model_blessing"), "pushed_model")
     pushed = pushed or latest_artifact(store, "PushedModel", pipeline_name)
     if pushed is not None:
         b.pushed = bool(custom_property(pushed, "pushed"))

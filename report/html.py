@@ -12,7 +12,8 @@ from typing import Dict, Optional
 import numpy as np
 
 from report import figures as fig
-from report import sections
+from report import lite
+from report import reuse, sections
 from report.audit import audit_section
 from report.collect import ReportData
 from report.markup import e
@@ -23,13 +24,13 @@ TOP_K_IMAGES = 6
 
 # Figure file names, in page order.
 FIGURE_FILES = ["curves.png", "confusion.png", "misclassified.png", "predictions.png", "topk.png",
-                "data_counts.png"]
+                lite.FIGURE, "data_counts.png"]
 
 SECTIONS = [("blessing", "Blessing decision"), ("curves", "Training curves"),
             ("evaluation", "Evaluation: confusion matrix and per-class metrics"),
             ("misclassified", "Misclassified images"), ("topk", "Top-k predictions"),
-            ("tuning", "Tuning trials"), ("data", "Data"), ("audit", "Data audit: label errors, near-duplicates, "
-                                                                  "leaks, outliers")]
+            ("lite", "Edge export: TFLite files vs the SavedModel"), ("tuning", "Tuning trials"), ("data", "Data"),
+            ("audit", "Data audit: label errors, near-duplicates, leaks, outliers")]
 
 
 # ---------------------------------------------------------------- figures
@@ -50,23 +51,28 @@ def selections(report: ReportData):
     return wrong[:MISCLASSIFIED_MAX], sample, chosen
 
 
-def build_figures(report: ReportData) -> Dict[str, bytes]:
-    """PNG bytes by file name, for every figure the data allows; failures go to report.problems."""
+def build_figures(report: ReportData, cache_dir: Optional[str] = None) -> Dict[str, bytes]:
+    """PNG bytes by file name, for every figure the data allows; failures go to report.problems.
+    With `cache_dir`, a figure drawn before from the same data is reused (report/reuse.py)."""
     out: Dict[str, bytes] = {}
     names = report.class_names
 
-    def attempt(name, section, fn):
+    def attempt(name, section, fn, *inputs):
         try:
-            out[name] = fn()
+            out[name] = reuse.figure(cache_dir, name, fn, *inputs)
         except Exception as ex:  # noqa: BLE001
             report.problems.setdefault(section, f"figure {name}: {type(ex).__name__}: {ex}")
 
     if report.history:
-        attempt("curves.png", "curves", lambda: fig.curves(report.history))
+        attempt("curves.png", "curves", lambda: fig.curves(report.history), report.history)
     if report.evaluation.confusion is not None:
-        attempt("confusion.png", "evaluation", lambda: fig.confusion(report.evaluation.confusion, names))
+        attempt("confusion.png", "evaluation", lambda: fig.confusion(report.evaluation.confusion, names),
+                report.evaluation.confusion, names)
+    if report.lite is not None and not report.lite.parity.get("error"):
+        attempt(lite.FIGURE, "lite", lambda: lite.figure(report.lite), report.lite)
     if report.data.counts:
-        attempt("data_counts.png", "data", lambda: fig.data_counts(report.data.counts, names))
+        attempt("data_counts.png", "data", lambda: fig.data_counts(report.data.counts, names),
+                report.data.counts, names)
     p = report.predictions
     wrong, sample, chosen = selections(report)
     if p is not None:
@@ -74,20 +80,21 @@ def build_figures(report: ReportData) -> Dict[str, bytes]:
         predicted = p.predicted
         conf = probs.max(axis=1) if len(probs) else np.zeros(0)
 
-        def grid(indices, title):
-            return fig.prediction_grid([p.images[i] for i in indices], [p.labels[i] for i in indices],
-                                       [int(predicted[i]) for i in indices], [float(conf[i]) for i in indices],
-                                       names, title=title)
+        def grid_inputs(indices, title):
+            return ([p.images[i] for i in indices], [p.labels[i] for i in indices],
+                    [int(predicted[i]) for i in indices], [float(conf[i]) for i in indices], names, title)
+
+        def grid(name, indices, title):
+            inputs = grid_inputs(indices, title)
+            attempt(name, "misclassified", lambda: fig.prediction_grid(*inputs[:-1], title=title), *inputs)
 
         if wrong:
-            attempt("misclassified.png", "misclassified",
-                    lambda: grid(wrong, f"{len(wrong)} most confident mistakes of {len(p.wrong)}"))
+            grid("misclassified.png", wrong, f"{len(wrong)} most confident mistakes of {len(p.wrong)}")
         if sample:
-            attempt("predictions.png", "misclassified",
-                    lambda: grid(sample, f"first {len(sample)} {p.split} images: green right, red wrong"))
+            grid("predictions.png", sample, f"first {len(sample)} {p.split} images: green right, red wrong")
         if chosen:
-            attempt("topk.png", "topk", lambda: fig.top_k([p.images[i] for i in chosen], probs[chosen],
-                                                          [p.labels[i] for i in chosen], names, k=sections.TOP_K))
+            top = ([p.images[i] for i in chosen], probs[chosen], [p.labels[i] for i in chosen], names, sections.TOP_K)
+            attempt("topk.png", "topk", lambda: fig.top_k(*top[:-1], k=top[-1]), *top)
     return out
 
 
@@ -133,6 +140,8 @@ def summary(report: ReportData, figures: Dict[str, bytes]) -> dict:
         "misclassified": len(report.predictions.wrong) if report.predictions else None,
         "tuning_trials": len(report.tuning.trials) if report.tuning else None,
         "data_counts": report.data.counts, "skipped": report.data.skipped, "problems": report.problems,
+        "lite": {"variants": report.lite.parity.get("variants"), "pushed_variants": report.lite.pushed_variants,
+                 "pushed_version": report.lite.pushed_version} if report.lite else None,
         "figures": sorted(figures),
     }
 
@@ -142,7 +151,8 @@ def render(report: ReportData, figures: Dict[str, bytes]) -> str:
     body = {
         "blessing": sections.blessing(report), "curves": sections.curves(report, figures),
         "evaluation": sections.evaluation(report, figures), "misclassified": sections.misclassified(report, figures),
-        "topk": sections.topk(report, figures), "tuning": sections.tuning(report), "data": sections.data(report, figures),
+        "topk": sections.topk(report, figures), "lite": lite.section(report.lite, figures),
+        "tuning": sections.tuning(report), "data": sections.data(report, figures),
         "audit": audit_section(report.audit_dir) or "<p class='muted'>No data audit in this run (--no-audit).</p>",
     }
     verdict = {True: "blessed", False: "NOT blessed", None: "blessing unknown"}[b.blessed]

@@ -57,8 +57,9 @@ class Lineage:
                 target[key].append(artifacts[e.artifact_id])
         return inputs, outputs
 
-    def _executions_by_event(self, artifact, kinds, newest: bool):
-        ids = [e.execution_id for e in self.store.get_events_by_artifact_ids([artifact.id]) if e.type in kinds]
+    def _executions_by_event(self, artifact, kinds, newest: bool, key: Optional[str] = None):
+        ids = [e.execution_id for e in self.store.get_events_by_artifact_ids([artifact.id]) if e.type in kinds
+               and (key is None or (e.path.steps and e.path.steps[0].key == key))]
         if not ids:
             return None
         return self.store.get_executions_by_id([max(ids) if newest else min(ids)])[0]
@@ -67,8 +68,9 @@ class Lineage:
         """The execution that first wrote `artifact` (cached reruns list it as output again)."""
         return self._executions_by_event(artifact, (pb.Event.OUTPUT, pb.Event.DECLARED_OUTPUT), newest=False)
 
-    def newest_consumer(self, artifact):
-        return self._executions_by_event(artifact, (pb.Event.INPUT, pb.Event.DECLARED_INPUT), newest=True)
+    def newest_consumer(self, artifact, key: Optional[str] = None):
+        """The newest execution that read `artifact` (as its input `key`, when given)."""
+        return self._executions_by_event(artifact, (pb.Event.INPUT, pb.Event.DECLARED_INPUT), newest=True, key=key)
 
     def first_input(self, execution, key: str):
         return (self.io(execution.id)[0].get(key) or [None])[0] if execution is not None else None

@@ -10,6 +10,7 @@ from typing import List, Optional
 import numpy as np
 
 import contract
+from report import reuse
 
 DEFAULT_MAX_IMAGES = 200
 BATCH = 32
@@ -24,7 +25,7 @@ class Predictions:
     model_dir: str = ""
     examples_source: str = ""
     limit: int = DEFAULT_MAX_IMAGES
-    split: str = contract.EVAL_SPLIT
+    split: str = contract.TEST_SPLIT
 
     @property
     def predicted(self) -> np.ndarray:
@@ -58,17 +59,28 @@ def _read_examples(paths: List[str], limit: int):
     return images, labels
 
 
-def run_model(model_dir: Optional[str], examples_uri: Optional[str], data_dir: Optional[str], split: str,
-              max_images: int, num_classes: int) -> Predictions:
+def _model_run(model_dir: str, paths: List[str], max_images: int, num_classes: int) -> dict:
     import tensorflow as tf
 
-    paths, source = _record_files(examples_uri, data_dir, split)
-    if not model_dir or not os.path.isdir(model_dir):
-        raise FileNotFoundError(f"no exported model at {model_dir}")
     images, labels = _read_examples(paths, max_images)
     serve = tf.saved_model.load(model_dir).signatures[contract.SIGNATURE_IMAGE_BYTES]
     chunks = [serve(**{contract.SERVING_IMAGE_INPUT: tf.constant(images[start:start + BATCH], dtype=tf.string)})
               [contract.OUTPUT_PROBABILITIES].numpy() for start in range(0, len(images), BATCH)]
     probabilities = np.concatenate(chunks) if chunks else np.zeros((0, num_classes))
-    return Predictions(images=images, labels=labels, probabilities=probabilities, model_dir=model_dir,
-                       examples_source=source, limit=max_images, split=split)
+    return {"images": images, "labels": labels, "probabilities": probabilities.tolist(),
+            "dtype": str(probabilities.dtype)}
+
+
+def run_model(model_dir: Optional[str], examples_uri: Optional[str], data_dir: Optional[str], split: str,
+              max_images: int, num_classes: int, cache_dir: Optional[str] = None) -> Predictions:
+    """The model on the first `max_images` records; reused from `cache_dir` when neither the model's
+    files nor the records changed (report/reuse.py)."""
+    paths, source = _record_files(examples_uri, data_dir, split)
+    if not model_dir or not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"no exported model at {model_dir}")
+    key = reuse.key_of(reuse.model_identity(model_dir), reuse.files_identity(paths), max_images, num_classes)
+    found = reuse.predictions(cache_dir, key, lambda: _model_run(model_dir, paths, max_images, num_classes))
+    probabilities = (np.array(found["probabilities"], dtype=found["dtype"]) if found["probabilities"]
+                     else np.zeros((0, num_classes)))
+    return Predictions(images=found["images"], labels=found["labels"], probabilities=probabilities,
+                       model_dir=model_dir, examples_source=source, limit=max_images, split=split)

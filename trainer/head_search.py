@@ -15,7 +15,9 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from trainer.model import HeadParams, build_classifier, build_head_on_features
+from trainer import shared_features
+from trainer.model import build_classifier, build_head_on_features
+from trainer.settings import HeadParams, Network, TunerSettings
 
 ALGORITHMS = ("random", "bayesian", "hyperband")
 OBJECTIVE = "val_accuracy"
@@ -30,10 +32,10 @@ def search_space(hp) -> HeadParams:
     )
 
 
-def pooled_features(keras, datasets, cfg, base=None, augment=None) -> List[Tuple[np.ndarray, np.ndarray]]:
+def pooled_features(keras, datasets, network: Network, base=None, augment=None) -> List[Tuple[np.ndarray, np.ndarray]]:
     """Runs the frozen base (+ global average pooling) once over each (images, labels) dataset.
 
-    `base`: the network's own base (the Trainer's), else one is built from cfg. `augment`: a
+    `base`: the network's own base (the Trainer's), else one is built from `network`. `augment`: a
     Keras augmentation model applied (in training mode) before the base, for augmented views.
     """
     from trainer.model import build_base
@@ -41,8 +43,7 @@ def pooled_features(keras, datasets, cfg, base=None, augment=None) -> List[Tuple
     import tensorflow as tf
 
     if base is None:
-        base = build_base(keras, cfg["backbone"], int(cfg["image_size"]), cfg["weights"],
-                          cfg.get("hub_handle", ""))
+        base = build_base(keras, network)
     pool = keras.layers.GlobalAveragePooling2D()
 
     def embed_batch(images):
@@ -50,8 +51,10 @@ def pooled_features(keras, datasets, cfg, base=None, augment=None) -> List[Tuple
             images = augment(images, training=True)
         return pool(base(images, training=False))
 
-    # Compiled once (one retrace for a short last batch): ~2x faster than eager calls.
-    embed = tf.function(embed_batch, reduce_retracing=True)
+    # Compiled once (one retrace for a short last batch): ~2x faster than eager calls. Without
+    # autograph: nothing here branches on a tensor, and converting every Keras layer's call took
+    # most of the first call (tracing MobileNetV2: 114 s with autograph vs 8 s without, loaded machine).
+    embed = tf.function(embed_batch, reduce_retracing=True, autograph=False)
     results = []
     for dataset in datasets:
         features, labels = [], []
@@ -62,37 +65,51 @@ def pooled_features(keras, datasets, cfg, base=None, augment=None) -> List[Tuple
     return results
 
 
-def make_tuner(keras, cfg, directory: str, project: str, feature_dim: int = 0):
+def plain_trial_lines() -> None:
+    """KerasTuner takes any process without a running IPython shell for a notebook (get_ipython() is
+    None, whose class name lacks "Terminal") and "clears" between trials with IPython's clear_output,
+    which outside a notebook prints ESC[2K and a carriage return. Outside a notebook: plain lines."""
+    from keras_tuner.src import utils
+
+    try:
+        import IPython
+
+        in_notebook = IPython.get_ipython() is not None and utils.IS_NOTEBOOK
+    except ImportError:
+        in_notebook = False
+    utils.IS_NOTEBOOK = in_notebook
+
+
+def make_tuner(keras, settings: TunerSettings, directory: str, project: str, feature_dim: int = 0):
     """A KerasTuner tuner over the head: on pooled features if feature_dim, else the full network."""
     import keras_tuner as kt
 
-    num_classes = len(cfg["class_names"])
+    plain_trial_lines()
+    num_classes = len(settings.class_names)
 
     def build(hp):
         head = search_space(hp)
         if feature_dim:
             return build_head_on_features(keras, feature_dim, num_classes, head)
-        model, _ = build_classifier(keras, num_classes=num_classes, image_size=int(cfg["image_size"]),
-                                    backbone=cfg["backbone"], weights=cfg["weights"], head=head,
-                                    hub_handle=cfg.get("hub_handle", ""))
+        model, _ = build_classifier(keras, num_classes=num_classes, network=settings.network, head=head)
         return model
 
-    algorithm = cfg.get("tuner_algorithm", "random")
+    algorithm = settings.algorithm
     common = dict(objective=kt.Objective(OBJECTIVE, "max"), directory=directory, project_name=project,
-                  seed=int(cfg.get("seed", 7)), overwrite=True)
-    trials = int(cfg["tuner_trials"])
+                  seed=settings.seed, overwrite=True)
+    trials = settings.trials
     if algorithm == "random":
         return time_trials(kt.RandomSearch(build, max_trials=trials, **common))
     if algorithm == "bayesian":
         return time_trials(kt.BayesianOptimization(build, max_trials=trials, **common))
     if algorithm == "hyperband":
         # Hyperband sizes its own bracket from max_epochs; trials is an upper bound on its budget.
-        return time_trials(kt.Hyperband(build, max_epochs=max(2, int(cfg["tuner_epochs"])), factor=3,
+        return time_trials(kt.Hyperband(build, max_epochs=max(2, settings.epochs), factor=3,
                                         hyperband_iterations=1, **common))
     raise ValueError(f"unknown tuner algorithm {algorithm!r}; choose one of {ALGORITHMS}")
 
 
-def prepare_search(keras, cfg, train, evaluate, directory: str, project: str):
+def prepare_search(keras, settings: TunerSettings, train, evaluate, directory: str, project: str):
     """(tuner, fit kwargs) for the configured mode: the one recipe the Tuner component and `snout tune` share.
 
     `train`/`evaluate` yield (scaled images, labels) batches, uncached. In cached mode (pretrained
@@ -104,20 +121,18 @@ def prepare_search(keras, cfg, train, evaluate, directory: str, project: str):
     # every Python object TensorFlow and TFX ever made: ~1.5 s a call, most of a cached trial's cost.
     # Freezing what exists now takes it out of those walks; only the trials' own objects are scanned.
     gc.freeze()
-    if cfg.get("tuner_mode", "cached") == "cached" and get_backbone(cfg["backbone"]).pretrained:
-        from trainer import shared_features
-
+    if settings.mode == "cached" and get_backbone(settings.network.backbone).pretrained:
         start = time.time()
-        shared = shared_features.load(cfg, who="tuner")
-        (x_train, y_train), (x_eval, y_eval) = shared or pooled_features(keras, [train, evaluate], cfg)
+        shared = shared_features.load(settings.embeddings_uri, settings.network, who="tuner")
+        (x_train, y_train), (x_eval, y_eval) = shared or pooled_features(keras, [train, evaluate], settings.network)
         print(f"[snout] tuner: cached {len(x_train) + len(x_eval)} pooled base outputs "
               f"({x_train.shape[1]} features) in {time.time() - start:.1f}s; searching the head on them")
-        tuner = make_tuner(keras, cfg, directory, project, x_train.shape[1])
+        tuner = make_tuner(keras, settings, directory, project, x_train.shape[1])
         return tuner, {"x": x_train, "y": y_train, "validation_data": (x_eval, y_eval),
-                       "batch_size": int(cfg["batch_size"])}
+                       "batch_size": settings.batch_size}
     print("[snout] tuner: full mode, the base runs in every trial")
     # Decoded images are cached across trials and epochs; only the base is recomputed.
-    return make_tuner(keras, cfg, directory, project), {"x": train.cache(), "validation_data": evaluate.cache()}
+    return make_tuner(keras, settings, directory, project), {"x": train.cache(), "validation_data": evaluate.cache()}
 
 
 def trials_table(tuner) -> List[Dict]:

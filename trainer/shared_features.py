@@ -2,9 +2,9 @@
 
 The Embeddings component computed the frozen base's pooled features of every image, plus the
 augmented views phase 1 keeps, with the same base and Transform graph: reading them replaces a
-base pass over the data. They fit when they were computed for this network (backbone, weights,
-image size, TF Hub handle) and, for phase 1 with augmentation, with at least the views it keeps at
-the same strength and seed. Otherwise (or with no embeddings) the caller runs the base itself.
+base pass over the data. They fit when they were computed for this network (the same `Network`
+settings) and, for phase 1 with augmentation, with at least the views it keeps at the same
+strength and seed. Otherwise (or with no embeddings) the caller runs the base itself.
 """
 
 from __future__ import annotations
@@ -16,33 +16,35 @@ import numpy as np
 
 import contract
 from contract import audit as names
+from trainer.settings import Network
 
-_NETWORK = ("backbone", "weights", "image_size")
 
-
-def _mismatch(cfg, settings: dict, views: int, augment_strength: float) -> str:
-    for key in _NETWORK:
-        if str(settings.get(key)) != str(cfg.get(key)):
-            return f"{key} {settings.get(key)!r} (this run: {cfg.get(key)!r})"
-    if (settings.get("hub_handle") or "") != (cfg.get("hub_handle") or ""):
-        return "another TF Hub module"
+def _mismatch(stored: dict, network: Network, views: int, augment_strength: float, seed: int) -> str:
+    """Why features computed with the `stored` EmbeddingsSettings do not fit, or ""."""
+    try:
+        theirs = Network.from_config(stored.get("network"))
+    except ValueError as e:
+        return f"unreadable settings ({e})"
+    if theirs != network:
+        different = [k for k, v in network.to_config().items() if theirs.to_config().get(k) != v]
+        return f"another network ({', '.join(different)})"
     if views:
-        if int(settings.get("augmented_views", 0)) < views:
-            return f"{settings.get('augmented_views', 0)} augmented view(s), phase 1 keeps {views}"
-        if float(settings.get("augment_strength", 0)) != float(augment_strength) or \
-                int(settings.get("seed", -1)) != int(cfg.get("seed", 7)):
+        if int(stored.get("augmented_views", 0)) < views:
+            return f"{stored.get('augmented_views', 0)} augmented view(s), phase 1 keeps {views}"
+        if float(stored.get("augment_strength", 0)) != float(augment_strength) or int(stored.get("seed", -1)) != seed:
             return "augmented views of another strength or seed"
     return ""
 
 
-def load(cfg, views: int = 0, augment_strength: float = 0.0, who: str = "phase 1") -> Optional[tuple]:
-    """((train features [+ views], labels), (validation features, labels)) from the embeddings, or None."""
-    uri = cfg.get(names.EMBEDDINGS_URI_KEY)
+def load(uri: str, network: Network, views: int = 0, augment_strength: float = 0.0, seed: int = 0,
+         who: str = "phase 1") -> Optional[tuple]:
+    """((train features [+ views], labels), (validation features, labels)) from the embeddings at `uri`,
+    or None ("" or features that do not fit: the caller runs the base)."""
     if not uri:
         return None
     start = time.time()
     info = names.read_embeddings_info(uri)
-    problem = _mismatch(cfg, info.get("settings", {}), views, augment_strength)
+    problem = _mismatch(info.get("settings", {}), network, views, augment_strength, seed)
     splits = info.get("splits", {})
     if not problem and not (splits.get(contract.TRAIN_SPLIT) and splits.get(contract.VALIDATION_SPLIT)):
         problem = "no train or validation features"

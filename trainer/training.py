@@ -24,6 +24,7 @@ from trainer import shared_features
 from trainer.head_search import pooled_features
 from trainer.model import build_head_on_features, compile_classifier
 from trainer.progress import epoch_progress
+from trainer.settings import HeadParams, Network, TrainerSettings
 
 # Augmented views of each training image whose base outputs phase 1 keeps (with the clean one).
 # One: it matches what phase 2 and serving see less than the clean view does, and each more
@@ -92,22 +93,36 @@ def unfreeze_top(keras, base, n_layers: int) -> int:
     return unfrozen
 
 
+def without_autograph(model):
+    """tf_keras traces train_step/test_step with autograph, which converts the source of every Keras
+    layer and of Keras' training code on the first step (seconds on a small head, minutes on
+    MobileNetV2 under load). Nothing there branches on a tensor in Python, so it runs as written, as
+    Keras 3 does (its steps are marked do_not_convert)."""
+    import tensorflow as tf
+
+    for name in ("train_step", "test_step", "predict_step"):
+        setattr(model, name, tf.autograph.experimental.do_not_convert(getattr(model, name)))
+    return model
+
+
 def _history(fit) -> Dict:
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
 
-def cached_features(keras, base, cfg, train_plain, validation, augmenter):
+def cached_features(keras, base, settings: TrainerSettings, train_plain, validation, augmenter):
     """((train features, labels), (validation features, labels)): the run's embeddings when they fit,
     else one base pass per view kept."""
-    shared = shared_features.load(cfg, AUGMENTED_VIEWS if augmenter is not None else 0,
-                                  float(cfg.get("augment_strength", 0)))
+    network = settings.network
+    kept_views = AUGMENTED_VIEWS if augmenter is not None else 0
+    shared = shared_features.load(settings.embeddings_uri, network, kept_views, settings.augment_strength,
+                                  settings.seed)
     if shared is not None:
         return shared
     start = time.time()
-    train_clean, validation_features = pooled_features(keras, [train_plain, validation], cfg, base=base)
+    train_clean, validation_features = pooled_features(keras, [train_plain, validation], network, base=base)
     views = [train_clean]
     if augmenter is not None:
-        views += pooled_features(keras, [train_plain] * AUGMENTED_VIEWS, cfg, base=base, augment=augmenter)
+        views += pooled_features(keras, [train_plain] * AUGMENTED_VIEWS, network, base=base, augment=augmenter)
     x = np.concatenate([v[0] for v in views])
     y = np.concatenate([v[1] for v in views])
     print(f"[snout] phase 1: base run once over {len(train_clean[1])} training images x {len(views)} view(s) "
@@ -115,16 +130,17 @@ def cached_features(keras, base, cfg, train_plain, validation, augmenter):
     return (x, y), validation_features
 
 
-def train_head_on_features(keras, features, num_classes: int, head, cfg, log_dir: str):
+def train_head_on_features(keras, features, num_classes: int, head: HeadParams, settings: TrainerSettings,
+                           log_dir: str):
     """Trains the head alone on pooled base outputs; returns (head model, history, best val accuracy)."""
     (x, y), validation = features
     model = build_head_on_features(keras, x.shape[1], num_classes, head)
     keep_best, cbs = callbacks(keras, log_dir, stop_on="val_loss", patience=HEAD_PATIENCE)
-    batch_size = int(cfg["batch_size"])
+    batch_size = settings.batch_size
     steps_per_epoch = -(-len(y) // batch_size)
-    epochs = max(int(cfg["epochs"]), min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
-    fit = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, shuffle=True,
-                    verbose=0, callbacks=cbs)
+    epochs = max(settings.epochs, min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
+    fit = without_autograph(model).fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size,
+                                       shuffle=True, verbose=0, callbacks=cbs)
     history = _history(fit)
     print(f"[snout] phase 1: head trained {len(history['loss'])} epochs on cached features, "
           f"best val accuracy {keep_best.best:.4f}")
@@ -138,19 +154,19 @@ def copy_head(source, target) -> None:
             target.get_layer(layer.name).set_weights(layer.get_weights())
 
 
-def fine_tune(keras, strategy, model, base, train, validation, cfg, head, log_dir: str, phase1_best: float,
-              history: Dict) -> None:
+def fine_tune(keras, strategy, model, base, train, validation, settings: TrainerSettings, head: HeadParams,
+              log_dir: str, phase1_best: float, history: Dict) -> None:
     """Phase 2 on streamed images; restores the phase-1 weights unless it did at least as well."""
     phase1_weights = snapshot(model)
     with strategy.scope():
-        unfrozen = unfreeze_top(keras, base, int(cfg["fine_tune_layers"]))
-        lr = head.learning_rate * float(cfg.get("fine_tune_lr_factor", 0.1))
+        unfrozen = unfreeze_top(keras, base, settings.fine_tune_layers)
+        lr = head.learning_rate * settings.fine_tune_lr_factor
         compile_classifier(keras, model, lr)  # recompile so the new trainable set takes effect
     print(f"[snout] phase 2: fine-tuning the top {unfrozen} weighted base layers at learning rate {lr:g}")
     keep_best, cbs = callbacks(keras, os.path.join(log_dir, "phase2_fine_tune"), stop_on="val_accuracy",
-                               patience=int(cfg.get("early_stopping_patience", 3)))
-    fit = model.fit(train, validation_data=validation, epochs=int(cfg["fine_tune_epochs"]), verbose=2,
-                    callbacks=cbs)
+                               patience=settings.early_stopping_patience)
+    fit = without_autograph(model).fit(train, validation_data=validation, epochs=settings.fine_tune_epochs,
+                                       verbose=2, callbacks=cbs)
     history["phase2_fine_tune"] = _history(fit)
     kept = keep_best.best >= phase1_best
     history["phase2_kept"] = kept
@@ -160,9 +176,10 @@ def fine_tune(keras, strategy, model, base, train, validation, cfg, head, log_di
           + ("kept" if kept else "discarded, shipping the phase-1 model"))
 
 
-def train_from_scratch(keras, model, train, validation, cfg, log_dir: str) -> Dict:
+def train_from_scratch(keras, model, train, validation, settings: TrainerSettings, log_dir: str) -> Dict:
     """A base trained from scratch changes every step: the whole network trains on streamed images."""
     _, cbs = callbacks(keras, os.path.join(log_dir, "phase1_head"), stop_on="val_accuracy",
-                       patience=int(cfg.get("early_stopping_patience", 3)))
-    fit = model.fit(train, validation_data=validation, epochs=int(cfg["epochs"]), verbose=2, callbacks=cbs)
+                       patience=settings.early_stopping_patience)
+    fit = without_autograph(model).fit(train, validation_data=validation, epochs=settings.epochs, verbose=2,
+                                       callbacks=cbs)
     return {"phase1_head": _history(fit)}

@@ -20,19 +20,10 @@ import numpy as np
 import contract
 from contract import audit as names
 from contract.audit import SplitEmbeddings
-from contract.settings import Settings
 from components.audit import label_issues, near_duplicates, outliers
+from components.audit.settings import AuditSettings
 
-SPLIT_ORDER = (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT, contract.EVAL_SPLIT)
-GRADED_SPLITS = (contract.VALIDATION_SPLIT, contract.TEST_SPLIT, contract.EVAL_SPLIT)
-
-
-@dataclass(frozen=True)
-class AuditSettings(Settings):
-    near_duplicate_threshold: float = near_duplicates.DEFAULT_THRESHOLD
-    folds: int = label_issues.FOLDS
-    seed: int = 0
-    thumbnails_per_kind: int = 24  # findings of each kind the report shows as pictures
+GRADED_SPLITS = (contract.VALIDATION_SPLIT, contract.TEST_SPLIT)  # a near-copy in train leaks into these
 
 
 @dataclass
@@ -53,13 +44,13 @@ def _display_source(split: str, index: int, source: str) -> str:
     return source or f"{split}/record-{index}"
 
 
-def audit(splits: Dict[str, SplitEmbeddings], class_names: Sequence[str],
-          settings: AuditSettings = AuditSettings()) -> AuditResult:
-    order = [s for s in SPLIT_ORDER if s in splits] + sorted(set(splits) - set(SPLIT_ORDER))
+def audit(splits: Dict[str, SplitEmbeddings], settings: AuditSettings) -> AuditResult:
+    class_names = list(settings.class_names)
+    order = [s for s in contract.SPLITS if s in splits] + sorted(set(splits) - set(contract.SPLITS))
     rows = [(s, i, _display_source(s, i, src)) for s in order for i, src in enumerate(splits[s].sources)]
     features = np.concatenate([splits[s].features for s in order]) if rows else np.zeros((0, 1), np.float32)
     labels = np.concatenate([splits[s].labels for s in order]).astype(np.int64) if rows else np.zeros(0, np.int64)
-    result = AuditResult(rows, list(class_names), labels)
+    result = AuditResult(rows, class_names, labels)
     if len(rows) < 2:
         result.counts = _counts(result, splits)
         return result
@@ -67,7 +58,8 @@ def audit(splits: Dict[str, SplitEmbeddings], class_names: Sequence[str],
     pairs = near_duplicates.near_duplicate_pairs(features, settings.near_duplicate_threshold)
     result.seconds["near_duplicates"] = time.time() - timer
     timer = time.time()
-    found = label_issues.find_label_issues(features, labels, len(class_names), seed=settings.seed)
+    found = label_issues.find_label_issues(features, labels, len(class_names), folds=settings.folds,
+                                           seed=settings.seed)
     result.seconds["label_issues"] = time.time() - timer
     flagged_outliers, outlier_scores = outliers.find_outliers(features, labels, len(class_names))
     result.near_duplicates = [_pair_row(rows, i, j, s) for i, j, s in pairs]
@@ -104,12 +96,12 @@ def _counts(result: AuditResult, splits) -> Dict[str, int]:
     leaked = {}
     for leak in result.leaks:
         leaked[leak["split"]] = leaked.get(leak["split"], 0) + 1
-    test = contract.TEST_SPLIT if contract.TEST_SPLIT in splits else contract.EVAL_SPLIT
+    test = splits.get(contract.TEST_SPLIT)
     return {"images": len(result.rows), "label_issues": len(result.label_issues),
             "near_duplicate_pairs": len(result.near_duplicates), "outliers": len(result.outliers),
             "leaked_validation": leaked.get(contract.VALIDATION_SPLIT, 0),
-            names.LEAKED_TEST: leaked.get(test, 0),
-            names.TEST_IMAGES: int(len(splits[test].labels)) if test in splits else 0}
+            names.LEAKED_TEST: leaked.get(contract.TEST_SPLIT, 0),
+            names.TEST_IMAGES: int(len(test.labels)) if test is not None else 0}
 
 
 def summary_line(result: AuditResult, where: str) -> str:
@@ -130,7 +122,7 @@ def _csv_text(columns: Sequence[str], rows: List[dict]) -> str:
     return out.getvalue()
 
 
-def write_findings(result: AuditResult, out_dir: str, settings: AuditSettings = AuditSettings()) -> None:
+def write_findings(result: AuditResult, out_dir: str, settings: AuditSettings) -> None:
     """The four CSV lists (most likely first), leaks.csv and audit.json (counts, settings, seconds)."""
     import tensorflow as tf
 
@@ -145,7 +137,7 @@ def write_findings(result: AuditResult, out_dir: str, settings: AuditSettings = 
     summary = dict(result.counts, settings=settings.to_config(), seconds=result.seconds,
                    shown=_shown(result, settings.thumbnails_per_kind),
                    **{names.LEAKED_TEST_INDICES: sorted(result.rows[leak["index"]][1] for leak in result.leaks
-                                                        if leak["split"] in (contract.TEST_SPLIT, contract.EVAL_SPLIT))},
+                                                        if leak["split"] == contract.TEST_SPLIT)},
                    files={"label_issues": names.LABEL_ISSUES_FILE, "near_duplicates": names.NEAR_DUPLICATES_FILE,
                           "outliers": names.OUTLIERS_FILE, "leaks": names.LEAKS_FILE})
     with tf.io.gfile.GFile(f"{out_dir.rstrip('/')}/{names.AUDIT_FILE}", "w") as f:

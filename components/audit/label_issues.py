@@ -64,12 +64,13 @@ def out_of_fold_probabilities(features: np.ndarray, labels: np.ndarray, num_clas
     return probabilities
 
 
-def find_label_issues(features: np.ndarray, labels: np.ndarray, num_classes: int, seed: int = 0) -> LabelIssues:
+def find_label_issues(features: np.ndarray, labels: np.ndarray, num_classes: int, folds: int = FOLDS,
+                      seed: int = 0) -> LabelIssues:
     """Confident learning on out-of-fold probabilities (cleanlab's rule), most likely error first."""
     from cleanlab.filter import find_label_issues as cleanlab_find
 
     labels = np.asarray(labels, dtype=np.int64)
-    probabilities = out_of_fold_probabilities(features, labels, num_classes, seed=seed)
+    probabilities = out_of_fold_probabilities(features, labels, num_classes, folds=folds, seed=seed)
     scores = 1.0 - probabilities[np.arange(len(labels)), labels]
     suggested = probabilities.argmax(axis=1)
     present = np.unique(labels)

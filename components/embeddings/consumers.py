@@ -1,8 +1,9 @@
 """TFX's Trainer and Tuner with one more, optional input: the run's embeddings.
 
 The stock specs have no slot for them, so these subclasses add an `embeddings` channel and an
-executor that hands its URI to the user code in `custom_config` (contract.audit.EMBEDDINGS_URI_KEY):
-phase 1 and the Tuner's cached mode then read the features instead of running the base again.
+executor that hands its URI to the user code in its settings (`embeddings_uri` of TrainerSettings and
+TunerSettings, trainer/settings.py, "" when the DAG is built): phase 1 and the Tuner's cached mode
+then read the features instead of running the base again.
 Same executors otherwise, so the Kubeflow spec runs them as container tasks like the stock ones.
 """
 
@@ -21,18 +22,19 @@ from tfx.types.component_spec import ChannelParameter
 from tfx.utils import json_utils
 
 from components.embeddings.component import Embeddings
-from contract.audit import EMBEDDINGS_URI_KEY
 
 EMBEDDINGS_KEY = "embeddings"
+EMBEDDINGS_URI_FIELD = "embeddings_uri"  # of TrainerSettings and TunerSettings
 
 
 def with_embeddings_uri(input_dict, exec_properties):
-    """exec_properties whose custom_config carries the embeddings' URI (unchanged without embeddings)."""
+    """exec_properties whose settings (custom_config) carry the embeddings' URI; unchanged without
+    embeddings. The user code parses the settings, strictly, once (trainer/module.py)."""
     found = input_dict.get(EMBEDDINGS_KEY) or []
     if not found:
         return exec_properties
-    config = json_utils.loads(exec_properties.get(specs.CUSTOM_CONFIG_KEY) or "null") or {}
-    config[EMBEDDINGS_URI_KEY] = found[0].uri
+    config = dict(json_utils.loads(exec_properties[specs.CUSTOM_CONFIG_KEY]))
+    config[EMBEDDINGS_URI_FIELD] = found[0].uri
     return dict(exec_properties, **{specs.CUSTOM_CONFIG_KEY: json_utils.dumps(config)})
 
 

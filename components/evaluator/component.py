@@ -11,11 +11,17 @@ from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 from tfx.utils import json_utils
 
 from components.audit.component import DataAudit
-from components.evaluator import executor, leaks
+from components.evaluator import executor, leaks, reuse
 from components.evaluator.config import eval_config
 
 
 class EvaluatorSpec(specs.EvaluatorSpec):
+    # The Resolver's blessing of the baseline: when the candidate is that very model, its stored
+    # evaluation is reused instead of graded again (reuse.py).
+    # The data audit: its test images with a near-copy in train (leaks.py).
+    INPUTS = dict(specs.EvaluatorSpec.INPUTS, **{
+        reuse.BASELINE_BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
+        leaks.AUDIT_KEY: ChannelParameter(type=DataAudit, optional=True)})
     PARAMETERS = dict(
         specs.EvaluatorSpec.PARAMETERS,
         **{executor.MIN_ACCURACY_KEY: ExecutionParameter(type=float),
@@ -23,10 +29,9 @@ class EvaluatorSpec(specs.EvaluatorSpec):
            # baseline="served": the push destination whose newest version is the baseline.
            executor.SERVED_MODEL_DIR_KEY: ExecutionParameter(type=str, optional=True),
            executor.VALIDATION_SPLIT_KEY: ExecutionParameter(type=str, optional=True),
-           # The data audit's leak rule (leaks.py): test images with a near-copy in train.
+           # The leak rule (leaks.py): --max-leaked-test-share, --drop-leaked-test.
            leaks.MAX_LEAKED_TEST_SHARE_KEY: ExecutionParameter(type=float, optional=True),
            leaks.DROP_LEAKED_TEST_KEY: ExecutionParameter(type=int, optional=True)})
-    INPUTS = dict(specs.EvaluatorSpec.INPUTS, **{leaks.AUDIT_KEY: ChannelParameter(type=DataAudit, optional=True)})
 
 
 class Evaluator(base_beam_component.BaseBeamComponent):
@@ -38,14 +43,15 @@ class Evaluator(base_beam_component.BaseBeamComponent):
     def __init__(self, examples: types.BaseChannel, model: types.BaseChannel, num_classes: int,
                  min_accuracy: float, max_accuracy_drop: float, gate_split: str,
                  validation_split: Optional[str] = None, baseline_model: Optional[types.BaseChannel] = None,
-                 served_model_dir: Optional[str] = None, audit: Optional[types.BaseChannel] = None,
-                 max_leaked_test_share: float = 0.01, drop_leaked_test: bool = False):
+                 served_model_dir: Optional[str] = None, baseline_blessing: Optional[types.BaseChannel] = None,
+                 audit: Optional[types.BaseChannel] = None, max_leaked_test_share: Optional[float] = None,
+                 drop_leaked_test: bool = False):
         spec = EvaluatorSpec(
-            examples=examples, model=model, baseline_model=baseline_model,
+            examples=examples, model=model, baseline_model=baseline_model, baseline_blessing=baseline_blessing,
+            audit=audit, max_leaked_test_share=max_leaked_test_share, drop_leaked_test=int(drop_leaked_test),
             eval_config=eval_config(min_accuracy, num_classes), example_splits=json_utils.dumps([gate_split]),
             min_accuracy=float(min_accuracy), max_accuracy_drop=float(max_accuracy_drop),
-            served_model_dir=served_model_dir, validation_split=validation_split, audit=audit,
-            max_leaked_test_share=float(max_leaked_test_share), drop_leaked_test=int(drop_leaked_test),
+            served_model_dir=served_model_dir, validation_split=validation_split,
             evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
             blessing=types.Channel(type=standard_artifacts.ModelBlessing))
         super().__init__(spec=spec)

@@ -32,6 +32,7 @@ def _without_rows(examples, split: str, rows, out_uri: str):
     folder = f"{out_uri}/Split-{split}"
     tf.io.gfile.makedirs(folder)
     drop = set(int(r) for r in rows)
+    # In ExampleGen's own output format (gzip TFRecords), which the Evaluator reads this split as.
     options = tf.io.TFRecordOptions(compression_type="GZIP")
     with tf.io.TFRecordWriter(f"{folder}/data_tfrecord-00000-of-00001.gz", options) as writer:
         for index, record in enumerate(contract.record_dataset(files)):
@@ -43,9 +44,8 @@ def _without_rows(examples, split: str, rows, out_uri: str):
     return graded
 
 
-def apply(input_dict, exec_properties, evaluation_uri: str, split: str) -> Tuple[Optional[GateCheck], dict]:
+def apply(audits, input_dict, exec_properties, evaluation_uri: str, split: str) -> Tuple[Optional[GateCheck], dict]:
     """(the leak check or None without an audit, the input_dict the gate's TFMA run should use)."""
-    audits = input_dict.get(AUDIT_KEY) or []
     if not audits:
         return None, input_dict
     audit_uri = audits[0].uri

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from components.audit import findings, label_issues, near_duplicates, outliers
+from components.audit.settings import AuditSettings
 from contract import audit as names
 from contract.audit import SplitEmbeddings
 
@@ -82,9 +83,10 @@ def test_audit_writes_lists_that_name_files_and_counts_leaks(tmp_path):
     test_x = x[:8] + rng.normal(0, 0.05, size=x[:8].shape).astype(np.float32)  # 8 test images copied from train
     splits = {"train": _split(x, y, "tr"), "test": _split(test_x, y[:8], "te"),
               "validation": _split(_clusters(np.random.default_rng(6), per_class=5)[0], y[95:105], "va")}
-    result = findings.audit(splits, ["cat", "dog"])
+    settings = AuditSettings(class_names=("cat", "dog"), near_duplicate_threshold=0.7)
+    result = findings.audit(splits, settings)
     assert result.counts[names.LEAKED_TEST] == 8 and result.counts[names.TEST_IMAGES] == 8
-    findings.write_findings(result, str(tmp_path))
+    findings.write_findings(result, str(tmp_path), settings)
     with open(tmp_path / names.NEAR_DUPLICATES_FILE, newline="") as f:
         rows = list(csv.DictReader(f))
     assert tuple(rows[0]) == names.NEAR_DUPLICATES_COLUMNS
@@ -103,5 +105,5 @@ def test_audit_writes_lists_that_name_files_and_counts_leaks(tmp_path):
 @pytest.mark.parametrize("n", [0, 1])
 def test_audit_of_almost_nothing_reports_nothing(n):
     splits = {"train": _split(np.ones((n, 4), np.float32), np.zeros(n, np.int64), "tr")}
-    result = findings.audit(splits, ["a", "b"])
+    result = findings.audit(splits, AuditSettings(class_names=("a", "b"), near_duplicate_threshold=0.7))
     assert result.counts["images"] == n and not result.label_issues and not result.near_duplicates

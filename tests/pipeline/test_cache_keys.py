@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 ID_OFFSET = 1_000_000
 UPSTREAM = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "ClassNamesCheck",
             "Transform", "Embeddings", "DataAudit", "Tuner"}  # the shared features' key holds no training setting
-DOWNSTREAM = {"Trainer", "Evaluator", "SavedModelInfraValidator", "IdempotentPusher"}
+DOWNSTREAM = {"Trainer", "Evaluator", "SavedModelInfraValidator", "IdempotentPusher", "LiteExport", "LitePusher"}
 RESOLVER = "latest_blessed_model_resolver"  # resolves afresh on every run, never cached
 
 
@@ -57,6 +57,7 @@ def test_changing_epochs_reruns_only_trainer_evaluator_pusher(first_pipeline_run
 
     from cli.run import prepare_data, stage_schema
     from pipeline.dag import create_pipeline
+    from pipeline.local_runner import fast_local_runs
 
     first = first_pipeline_run.config
     config = dataclasses.replace(first, epochs=first.epochs + 1, serving_dir=str(tmp_path / "serving"))
@@ -67,7 +68,8 @@ def test_changing_epochs_reruns_only_trainer_evaluator_pusher(first_pipeline_run
     pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=connection,
                                schema_file=stage_schema(config, class_names))  # as `snout run` does
     try:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        with fast_local_runs():  # as `snout run` does
+            tfx.orchestration.LocalDagRunner().run(pipeline)
         states = _node_states_of_latest_run(store_path, config.pipeline_name)
     finally:  # the copy's outputs, in the shared pipeline root
         for folder in glob.glob(os.path.join(first.pipeline_root, "*", "*", "*")):
