@@ -32,18 +32,12 @@ def search_space(hp) -> HeadParams:
     )
 
 
-def pooled_features(keras, datasets, network: Network, base=None, augment=None) -> List[Tuple[np.ndarray, np.ndarray]]:
-    """Runs the frozen base (+ global average pooling) once over each (images, labels) dataset.
-
-    `base`: the network's own base (the Trainer's), else one is built from `network`. `augment`: a
-    Keras augmentation model applied (in training mode) before the base, for augmented views.
-    """
-    from trainer.model import build_base
-
+def embedder(keras, base, augment=None):
+    """images -> the frozen base's globally pooled outputs, as one compiled function: reuse it across
+    datasets (e.g. one per split) to trace the base once. `augment`: a Keras augmentation model applied
+    (in training mode) before the base, for augmented views."""
     import tensorflow as tf
 
-    if base is None:
-        base = build_base(keras, network)
     pool = keras.layers.GlobalAveragePooling2D()
 
     def embed_batch(images):
@@ -51,10 +45,24 @@ def pooled_features(keras, datasets, network: Network, base=None, augment=None) 
             images = augment(images, training=True)
         return pool(base(images, training=False))
 
-    # Compiled once (one retrace for a short last batch): ~2x faster than eager calls. Without
-    # autograph: nothing here branches on a tensor, and converting every Keras layer's call took
-    # most of the first call (tracing MobileNetV2: 114 s with autograph vs 8 s without, loaded machine).
-    embed = tf.function(embed_batch, reduce_retracing=True, autograph=False)
+    # Compiled once, for any batch size (a short last batch or split traces nothing new): ~2x faster than
+    # eager calls. Without autograph: nothing here branches on a tensor, and converting every Keras layer's
+    # call took most of the first call (tracing MobileNetV2: 114 s with autograph vs 8 s without, loaded).
+    images = tf.TensorSpec([None, *base.input_shape[1:]], tf.float32)
+    return tf.function(embed_batch, input_signature=[images], autograph=False)
+
+
+def pooled_features(keras, datasets, network: Network, base=None, augment=None,
+                    embed=None) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """Runs the frozen base (+ global average pooling) once over each (images, labels) dataset.
+
+    `base`: the network's own base (the Trainer's), else one is built from `network`. `augment`: see
+    `embedder`. `embed`: an `embedder` already traced (then `base` and `augment` are not used).
+    """
+    from trainer.model import build_base
+
+    if embed is None:
+        embed = embedder(keras, base if base is not None else build_base(keras, network), augment)
     results = []
     for dataset in datasets:
         features, labels = [], []

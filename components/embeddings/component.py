@@ -16,7 +16,7 @@ from tfx.dsl.components.base import base_component, base_executor, executor_spec
 from tfx.types import artifact, artifact_utils, standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
-from components.embeddings.compute import compute_embeddings, direct_images, transform_graph_images
+from components.embeddings.compute import compute_embeddings, direct_images, free_memory, transform_graph_images
 from components.embeddings.settings import EmbeddingsSettings
 from contract import audit as names
 
@@ -50,6 +50,8 @@ class Executor(base_executor.BaseExecutor):
                      else direct_images(settings.network.image_size, settings.network.scaling))
         output = artifact_utils.get_single_instance(output_dict["embeddings"])
         names.write_embeddings(output.uri, compute_embeddings(settings, files, to_images), settings.to_config())
+        del to_images, graph  # Transform's graph, loaded for the images: not needed by the components after
+        free_memory()
 
 
 class EmbeddingsSpec(types.ComponentSpec):

@@ -80,34 +80,44 @@ def compute_embeddings(settings: EmbeddingsSettings, split_files: Dict[str, List
     and drops it): one base pass per image and view. When the last split is out, the base is released."""
     from trainer import keras_compat
     from trainer.augmentation import augmentation_layers
-    from trainer.head_search import pooled_features
+    from trainer.head_search import embedder
     from trainer.model import build_base
 
     keras = keras_compat.training_keras()
-    network = settings.network
-    base = build_base(keras, network)
-    augmenter = augmentation_layers(keras, network.scaling, settings.augment_strength, seed=settings.seed)
+    base = plain = augmented = None
     try:
+        base = build_base(keras, settings.network)
+        plain = embedder(keras, base)  # traced once for all splits, not once per split
+        augmenter = augmentation_layers(keras, settings.network.scaling, settings.augment_strength,
+                                        seed=settings.seed)
+        if augmenter is not None and settings.augmented_views > 0:
+            augmented = embedder(keras, base, augmenter)
         for split, files in split_files.items():
-            start = time.time()
-            (features, labels), = pooled_features(keras, [image_batches(files, to_images)], network, base=base)
-            views = []
-            if split == settings.view_split and augmenter is not None and settings.augmented_views > 0:
-                views = [v[0].astype(np.float32) for v in pooled_features(
-                    keras, [image_batches(files, to_images)] * settings.augmented_views, network, base=base,
-                    augment=augmenter)]
-            log(f"[snout] embeddings: {split} {len(labels)} images x {1 + len(views)} view(s), "
-                f"{features.shape[1] if len(features.shape) == 2 else 0} features, in {time.time() - start:.1f}s")
-            yield split, SplitEmbeddings(features.astype(np.float32), labels.astype(np.int64),
-                                         source_strings(files), views)
+            yield split, _split_embeddings(settings, split, files, to_images, plain, augmented, log)
     finally:
-        release(keras)
+        base = plain = augmented = None  # this frame's references, or clear_session frees nothing
+        keras.backend.clear_session()
+        free_memory()
 
 
-def release(keras) -> None:
-    """Frees what the feature pass built (the base, its traced functions, Keras' global graph state): the
-    pipeline runs every component in one process, and the Trainer builds its own network next."""
-    keras.backend.clear_session()
+def _split_embeddings(settings: EmbeddingsSettings, split: str, files: List[str], to_images: Callable, plain,
+                      augmented, log: Callable[[str], None]) -> SplitEmbeddings:
+    from trainer.head_search import pooled_features
+
+    start = time.time()
+    (features, labels), = pooled_features(None, [image_batches(files, to_images)], settings.network, embed=plain)
+    views = []
+    if split == settings.view_split and augmented is not None:
+        views = [v[0].astype(np.float32) for v in pooled_features(
+            None, [image_batches(files, to_images)] * settings.augmented_views, settings.network, embed=augmented)]
+    log(f"[snout] embeddings: {split} {len(labels)} images x {1 + len(views)} view(s), "
+        f"{features.shape[1] if len(features.shape) == 2 else 0} features, in {time.time() - start:.1f}s")
+    return SplitEmbeddings(features.astype(np.float32), labels.astype(np.int64), source_strings(files), views)
+
+
+def free_memory() -> None:
+    """Collects what is no longer referenced and hands freed heap back: the pipeline runs every component
+    in one process (LocalDagRunner), and the Trainer builds its own network next."""
     gc.collect()
     _return_freed_memory()
 
