@@ -48,8 +48,8 @@ def child(mode: str, data: str, image_size: int) -> dict:
     files = {s: contract.split_files(data, s) for s in contract.SPLITS}
     to_images = compute.direct_images(network.image_size, network.scaling)
     before = _rss_gb()
-    write_embeddings(tempfile.mkdtemp(prefix="data-emb-"), compute.compute_embeddings(settings, files, to_images),
-                     settings.to_config())
+    with tempfile.TemporaryDirectory(prefix="embeddings-") as out:
+        write_embeddings(out, compute.compute_embeddings(settings, files, to_images), settings.to_config())
     after = _rss_gb()
     pooled_features(keras, [compute.image_batches(files["train"], to_images)], network)  # the Trainer's next pass
     return {"mode": mode, "rss_before_gb": round(before, 2), "rss_after_features_gb": round(after, 2),

@@ -33,28 +33,28 @@ def _picture(audit_dir: str, name: str, alt: str) -> str:
     return f'<img src="data:image/jpeg;base64,{data}" alt="{e(alt)}" title="{e(alt)}">'
 
 
+def _gallery(title: str, section_id: str, cards) -> str:
+    """A titled row of picture cards; "" when there are none."""
+    if not cards:
+        return ""
+    return (f"<h3>{title}</h3><div class='pairs' id='{section_id}'>"
+            + "".join(f"<div class='pair'>{card}</div>" for card in cards) + "</div>")
+
+
 def _cards(audit_dir: str, summary: dict) -> str:
     shown = summary.get("shown", {})
-    parts = []
-    pairs = shown.get("near_duplicates", [])
-    if pairs:
-        parts.append("<h3>Near-duplicate pairs</h3><div class='pairs' id='audit-pairs'>" + "".join(
-            f"<div class='pair'>{_picture(audit_dir, p['thumbnail_a'], p['source_a'])}"
-            f"{_picture(audit_dir, p['thumbnail_b'], p['source_b'])}<br>similarity {num(p['similarity'], 3)}<br>"
-            f"<code>{e(p['source_a'])}</code> ({e(p['split_a'])})<br><code>{e(p['source_b'])}</code> "
-            f"({e(p['split_b'])})</div>" for p in pairs) + "</div>")
-    issues = shown.get("label_issues", [])
-    if issues:
-        parts.append("<h3>Likely label errors</h3><div class='pairs' id='audit-labels'>" + "".join(
-            f"<div class='pair'>{_picture(audit_dir, i['thumbnail'], i['source'])}<br>given <strong>{e(i['given'])}"
-            f"</strong>, suggested <strong>{e(i['suggested'])}</strong> (score {num(i['score'], 3)})<br>"
-            f"<code>{e(i['source'])}</code> ({e(i['split'])})</div>" for i in issues) + "</div>")
-    found = shown.get("outliers", [])
-    if found:
-        parts.append("<h3>Outliers (fit no class)</h3><div class='pairs' id='audit-outliers'>" + "".join(
-            f"<div class='pair'>{_picture(audit_dir, o['thumbnail'], o['source'])}<br>filed as {e(o['given'])} "
-            f"(score {num(o['score'], 3)})<br><code>{e(o['source'])}</code> ({e(o['split'])})</div>"
-            for o in found) + "</div>")
+    pairs = [f"{_picture(audit_dir, p['thumbnail_a'], p['source_a'])}"
+             f"{_picture(audit_dir, p['thumbnail_b'], p['source_b'])}<br>similarity {num(p['similarity'], 3)}<br><code>{e(p['source_a'])}</code> ({e(p['split_a'])})<br>"
+             f"<code>{e(p['source_b'])}</code> ({e(p['split_b'])})" for p in shown.get("near_duplicates", [])]
+    issues = [f"{_picture(audit_dir, i['thumbnail'], i['source'])}<br>given <strong>{e(i['given'])}</strong>, "
+              f"suggested <strong>{e(i['suggested'])}</strong> (score {num(i['score'], 3)})<br>"
+              f"<code>{e(i['source'])}</code> ({e(i['split'])})" for i in shown.get("label_issues", [])]
+    found = [f"{_picture(audit_dir, o['thumbnail'], o['source'])}<br>filed as {e(o['given'])} "
+             f"(score {num(o['score'], 3)})<br><code>{e(o['source'])}</code> ({e(o['split'])})"
+             for o in shown.get("outliers", [])]
+    parts = [_gallery("Near-duplicate pairs", "audit-pairs", pairs),
+             _gallery("Likely label errors", "audit-labels", issues),
+             _gallery("Outliers (fit no class)", "audit-outliers", found)]
     return "".join(parts)
 
 
