@@ -59,22 +59,27 @@ def run_measured(argv, log_path: str):
         start = time.time()
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
                                 env=dict(os.environ, PYTHONPATH=ROOT))
-        peak = [0]
+        peak = [0, 0.0, 0]  # tree bytes, when, the main process's own bytes then
 
         def poll():
             while proc.poll() is None:
-                peak[0] = max(peak[0], _tree_rss(proc.pid))
+                tree = _tree_rss(proc.pid)
+                if tree > peak[0]:
+                    peak[:] = [tree, time.time(), _rss_bytes(proc.pid)]
                 time.sleep(0.5)
 
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
-        out = []
+        out, finished = [], []  # (time, component) of each "[snout] X ran in" line
         for line in proc.stdout:
             out.append(line)
             log.write(line)
             log.flush()
+            finished += [(time.time(), name) for name, _, _ in COMPONENT_LINE.findall(line)]
         proc.wait()
         poller.join()
+    during = next((name for when, name in finished if when >= peak[1]), "after the last component")
+    print(f"peak RSS {peak[0] / 1e9:.2f} GB (main process {peak[2] / 1e9:.2f} GB) while {during} ran")
     if proc.returncode not in (0, 3):  # 3 = not blessed: the pipeline still ran to the end
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}); see {log_path}")
     return time.time() - start, peak[0], "".join(out)
