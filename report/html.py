@@ -14,6 +14,7 @@ import numpy as np
 from report import figures as fig
 from report import lite
 from report import reuse, sections
+from report.audit import audit_section
 from report.collect import ReportData
 from report.markup import e
 
@@ -28,7 +29,8 @@ FIGURE_FILES = ["curves.png", "confusion.png", "misclassified.png", "predictions
 SECTIONS = [("blessing", "Blessing decision"), ("curves", "Training curves"),
             ("evaluation", "Evaluation: confusion matrix and per-class metrics"),
             ("misclassified", "Misclassified images"), ("topk", "Top-k predictions"),
-            ("lite", "Edge export: TFLite files vs the SavedModel"), ("tuning", "Tuning trials"), ("data", "Data")]
+            ("lite", "Edge export: TFLite files vs the SavedModel"), ("tuning", "Tuning trials"), ("data", "Data"),
+            ("audit", "Data audit: label errors, near-duplicates, leaks, outliers")]
 
 
 # ---------------------------------------------------------------- figures
@@ -151,6 +153,7 @@ def render(report: ReportData, figures: Dict[str, bytes]) -> str:
         "evaluation": sections.evaluation(report, figures), "misclassified": sections.misclassified(report, figures),
         "topk": sections.topk(report, figures), "lite": lite.section(report.lite, figures),
         "tuning": sections.tuning(report), "data": sections.data(report, figures),
+        "audit": audit_section(report.audit_dir) or "<p class='muted'>No data audit in this run (--no-audit).</p>",
     }
     verdict = {True: "blessed", False: "NOT blessed", None: "blessing unknown"}[b.blessed]
     parts = "".join(f'<section id="{sid}"><h2>{e(title)}</h2>{_problem(report, sid)}{body[sid]}</section>'

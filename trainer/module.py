@@ -82,7 +82,7 @@ def run_fn(fn_args):
             compile_classifier(keras, model, head.learning_rate)
     log_dir = fn_args.model_run_dir
     if get_backbone(network.backbone).pretrained:
-        features = training.cached_features(keras, base, network, images(fn_args.train_files, False), validation,
+        features = training.cached_features(keras, base, settings, images(fn_args.train_files, False), validation,
                                             augmenter)
         head_model, phase1, phase1_best = training.train_head_on_features(
             keras, features, len(class_names), head, settings, os.path.join(log_dir, "phase1_head"))

@@ -20,6 +20,7 @@ from typing import Dict
 
 import numpy as np
 
+from trainer import shared_features
 from trainer.head_search import pooled_features
 from trainer.model import build_head_on_features, compile_classifier
 from trainer.progress import epoch_progress
@@ -108,8 +109,15 @@ def _history(fit) -> Dict:
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
 
-def cached_features(keras, base, network: Network, train_plain, validation, augmenter):
-    """((train features, labels), (validation features, labels)): one base pass per view kept."""
+def cached_features(keras, base, settings: TrainerSettings, train_plain, validation, augmenter):
+    """((train features, labels), (validation features, labels)): the run's embeddings when they fit,
+    else one base pass per view kept."""
+    network = settings.network
+    kept_views = AUGMENTED_VIEWS if augmenter is not None else 0
+    shared = shared_features.load(settings.embeddings_uri, network, kept_views, settings.augment_strength,
+                                  settings.seed)
+    if shared is not None:
+        return shared
     start = time.time()
     train_clean, validation_features = pooled_features(keras, [train_plain, validation], network, base=base)
     views = [train_clean]
