@@ -20,9 +20,10 @@ import io
 import json
 from typing import Iterable, List, NamedTuple, Optional, Tuple
 
-# MLMD artifact types of the Embeddings and DataAudit components (KFP's <namespace>.<Title> form).
-EMBEDDINGS_TYPE = "snout.Embeddings"
-DATA_AUDIT_TYPE = "snout.DataAudit"
+# MLMD artifact types of the Embeddings and DataAudit components. KFP's container entrypoint imports a
+# custom type by this name (<module>.<Class>), so it is where the class is found (components/__init__.py).
+EMBEDDINGS_TYPE = "components.Embeddings"
+DATA_AUDIT_TYPE = "components.DataAudit"
 
 EMBEDDINGS_FILE = "embeddings.json"
 FEATURES_FILE = "features.npy"

@@ -307,6 +307,7 @@ def test_custom_artifact_types_import_by_their_schema_title(kfp_spec):
     """TFX's v2 container entrypoint imports a non-tfx type by its title: it must resolve in the image."""
     from tfx.utils import import_utils
     custom = {title for title in _schema_titles(kfp_spec) if not title.startswith("tfx.")}
-    assert {"components.LiteModel", "components.LitePushedModel"} <= custom
+    assert {"components.LiteModel", "components.LitePushedModel", "components.Embeddings",
+            "components.DataAudit"} <= custom
     for title in custom:
         assert import_utils.import_class_by_path(title).TYPE_NAME == title
