@@ -61,6 +61,8 @@ def predict_offline(args) -> int:
     model_dir = saved_model_dir(args.model)
     if args.batch_size < 1:
         raise UserError("--batch-size must be >= 1")
+    if args.min_confidence is not None and args.format == "kaggle":
+        raise UserError("--min-confidence writes `unsure` in the label column, which --format kaggle does not have")
     try:
         class_names = batch_predict.model_class_names(model_dir)
     except (FileNotFoundError, ValueError) as e:
@@ -82,7 +84,7 @@ def predict_offline(args) -> int:
         shutil.rmtree(work_dir, ignore_errors=True)
     seconds = time.time() - start
     predictions = {file_id: by_path[path] for file_id, path in inputs if path in by_path}
-    rows = batch_predict.write_csv(out, predictions, class_names, args.format)
+    rows = batch_predict.write_csv(out, predictions, class_names, args.format, args.min_confidence)
     print(f"[snout] {rows} images -> {out} ({args.format} format) in {seconds:.1f}s, {rows / seconds:.1f} img/s")
     if skipped:
         listing = os.path.splitext(out)[0] + "-skipped.tsv"

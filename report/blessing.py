@@ -16,6 +16,7 @@ class Blessing:
     checks: List[ev.GateCheck] = field(default_factory=list)
     baseline: Dict[str, object] = field(default_factory=dict)  # source, model_dir, version, accuracy, skipped
     validation: Dict[str, object] = field(default_factory=dict)  # the candidate on the validation split
+    calibration: Dict[str, object] = field(default_factory=dict)  # temperature, ECE, reliability, coverage
     recorded: bool = True                       # False: an evaluation from before gate.json existed
     candidate_model: Optional[str] = None
     pushed: bool = False
@@ -50,6 +51,7 @@ def read_blessing(evaluation_uri: str, blessing, lineage, store, pipeline_name: 
     else:
         b.blessed, b.split, b.checks, b.baseline = gate.blessed, gate.split, gate.checks, gate.baseline
         b.validation = gate.validation
+        b.calibration = gate.calibration
     if blessing is None:
         return b
     b.blessed = bool(custom_property(blessing, "blessed"))

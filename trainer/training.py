@@ -53,12 +53,12 @@ def _keep_best(keras):
 
         def __init__(self):
             super().__init__()
-            self.best, self.best_weights = -1.0, None
+            self.best, self.best_weights, self.best_epoch = -1.0, None, 0
 
         def on_epoch_end(self, epoch, logs=None):
             value = (logs or {}).get("val_accuracy")
             if value is not None and value > self.best:
-                self.best, self.best_weights = float(value), snapshot(self.model)
+                self.best, self.best_weights, self.best_epoch = float(value), snapshot(self.model), epoch + 1
 
         def on_train_end(self, logs=None):
             if self.best_weights is not None:
@@ -91,7 +91,7 @@ def unfreeze_top(keras, base, n_layers: int) -> int:
     return unfrozen
 
 
-def _history(fit) -> Dict:
+def history_of(fit) -> Dict:
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
 
@@ -119,7 +119,7 @@ def train_head_on_features(keras, features, num_classes: int, head, cfg, log_dir
     epochs = max(int(cfg["epochs"]), min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
     fit = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, shuffle=True,
                     verbose=0, callbacks=cbs)
-    history = _history(fit)
+    history = history_of(fit)
     print(f"[snout] phase 1: head trained {len(history['loss'])} epochs on cached features, "
           f"best val accuracy {keep_best.best:.4f}")
     return model, history, keep_best.best
@@ -145,7 +145,7 @@ def fine_tune(keras, strategy, model, base, train, validation, cfg, head, log_di
                                patience=int(cfg.get("early_stopping_patience", 3)))
     fit = model.fit(train, validation_data=validation, epochs=int(cfg["fine_tune_epochs"]), verbose=2,
                     callbacks=cbs)
-    history["phase2_fine_tune"] = _history(fit)
+    history["phase2_fine_tune"] = history_of(fit)
     kept = keep_best.best >= phase1_best
     history["phase2_kept"] = kept
     if not kept:
@@ -159,4 +159,4 @@ def train_from_scratch(keras, model, train, validation, cfg, log_dir: str) -> Di
     _, cbs = callbacks(keras, os.path.join(log_dir, "phase1_head"), stop_on="val_accuracy",
                        patience=int(cfg.get("early_stopping_patience", 3)))
     fit = model.fit(train, validation_data=validation, epochs=int(cfg["epochs"]), verbose=2, callbacks=cbs)
-    return {"phase1_head": _history(fit)}
+    return {"phase1_head": history_of(fit)}

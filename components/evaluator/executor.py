@@ -23,7 +23,7 @@ from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 
 import contract
 from contract import evaluation as ev
-from components.evaluator import gate
+from components.evaluator import calibration, gate
 from components.evaluator.config import summary_config
 
 SERVED_MODEL_DIR_KEY = "served_model_dir"
@@ -69,6 +69,9 @@ class Executor(tfx_evaluator.Executor):
         candidate = artifact_utils.get_single_instance(input_dict[specs.MODEL_KEY])
         candidate_dir = path_utils.serving_model_path(candidate.uri, path_utils.is_old_model_artifact(candidate))
         baseline, baseline_info = self._baseline(input_dict, exec_properties, model_class_names(candidate_dir) or [])
+        temperature = calibration.model_temperature(candidate_dir)
+        exec_properties[specs.EVAL_CONFIG_KEY] = calibration.config_with_temperature(
+            exec_properties[specs.EVAL_CONFIG_KEY], temperature)
         if baseline is None:
             input_dict.pop(specs.BASELINE_MODEL_KEY, None)
         else:
@@ -80,6 +83,7 @@ class Executor(tfx_evaluator.Executor):
         split = (json_utils.loads(exec_properties.get(specs.EXAMPLE_SPLITS_KEY) or "null") or [contract.EVAL_SPLIT])[0]
         result = self._decide(evaluation_uri, exec_properties, split, baseline_info)
         result.validation = self._validation(input_dict, exec_properties, evaluation_uri)
+        result.calibration = calibration.read(evaluation_uri, temperature)
         ev.write_gate(evaluation_uri, result)
         _write_blessing(blessing, result.blessed)
         for check in result.checks:
