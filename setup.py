@@ -34,9 +34,17 @@ setup(
         # import under TF 2.16, so setup.sh installs 0.16.1 with --no-deps after this resolution.
         # tensorflow_transform imports dill but declares no dependency on it.
         "dill==0.4.1",
+        # The edge export (components/lite_export): LiteRT's interpreter for the parity gate and
+        # `snout predict --model x.tflite`; tflite-support's metadata writer (its native code needs the
+        # system's libusb-1.0, which setup.sh installs). Neither moves a pin of constraints.txt.
+        "ai-edge-litert==2.3.0",
+        "tflite-support==0.4.4",
         "pillow>=10,<13",
         "matplotlib>=3.8,<4",
         "tqdm>=4.66,<5",
+        # Beam's DaskRunner (`--beam-profile dask`, snout ingest); Beam 2.74's [dask] extra asks >=2024.4.2.
+        "dask==2026.8.0",
+        "distributed==2026.8.0",
     ],
     extras_require={"test": ["pytest==9.2.0"]},
     entry_points={"console_scripts": ["snout=cli.main:main"]},

@@ -15,11 +15,24 @@ find_python310() {
   return 1
 }
 
+# tflite-support's native code (the edge export's metadata writer) links the system's libusb-1.0;
+# Debian/Ubuntu: libusb-1.0-0. Installed here when missing and we are root with apt-get; else say how.
+ensure_libusb() {
+  # grep without -q reads all of ldconfig's output (with -q, pipefail could see ldconfig's SIGPIPE)
+  PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null | grep 'libusb-1.0.so.0' >/dev/null && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libusb-1.0-0) \
+      >/dev/null && return 0
+  fi
+  echo "setup.sh: libusb-1.0 is missing (apt-get install libusb-1.0-0): \`snout run\` needs it for the edge export, or pass --no-lite-export" >&2
+}
+
 PY=$(find_python310) || {
   echo "setup.sh: snout needs Python 3.10 (tfx 1.16 refuses newer); install it (e.g. pyenv install 3.10) or set PYTHON=/path/to/python3.10" >&2
   exit 1
 }
 echo "setup.sh: using $PY"
+ensure_libusb
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade "pip==26.3" "setuptools==84.2.1" "wheel==0.48.0"
 # constraints.txt pins every transitive package to the set verified together (about 3 minutes fresh).

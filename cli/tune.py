@@ -35,29 +35,24 @@ def raw_image_dataset(files, image_size: int, scaling: str, batch_size: int):
             .map(parse, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size))
 
 
-def _selection_split(data_dir: str) -> str:
-    """Trials are judged on the validation split; a two-split dataset's eval split stands in for it."""
-    import contract
-
-    return contract.VALIDATION_SPLIT if contract.split_files(data_dir, contract.VALIDATION_SPLIT) else contract.EVAL_SPLIT
-
-
 def run_search(config, data_dir: str, class_names, out_dir: str, mode: str):
-    """Runs the search; returns (tuner, rows, seconds)."""
+    """Runs the search with the Tuner component's settings (in `mode`); returns (tuner, rows, seconds).
+    Trials are judged on the validation split, as in the pipeline."""
+    import dataclasses
+
     import contract
     from trainer import head_search, keras_compat
-    from trainer.backbones import input_scaling
-
-    keras = keras_compat.tuning_keras()
-    cfg = dict(config.tuner_config(class_names), tuner_mode=mode)
-    train, evaluate = (raw_image_dataset(contract.split_files(data_dir, split), int(cfg["image_size"]),
-                                         input_scaling(cfg), config.batch_size)
-                       for split in (contract.TRAIN_SPLIT, _selection_split(data_dir)))
-    start = time.time()
-    tuner, fit = head_search.prepare_search(keras, cfg, train, evaluate, out_dir, "snout_tune")
     from trainer.progress import epoch_progress
 
-    tuner.search(epochs=config.tuner_epochs, verbose=0, callbacks=[epoch_progress(keras, "tuner trial")], **fit)
+    keras = keras_compat.tuning_keras()
+    settings = dataclasses.replace(config.tuner_settings(class_names), mode=mode)
+    transform = config.transform_settings()  # the images as Transform makes them
+    train, evaluate = (raw_image_dataset(contract.split_files(data_dir, split), transform.image_size,
+                                         transform.scaling, settings.batch_size)
+                       for split in (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT))
+    start = time.time()
+    tuner, fit = head_search.prepare_search(keras, settings, train, evaluate, out_dir, "snout_tune")
+    tuner.search(epochs=settings.epochs, verbose=0, callbacks=[epoch_progress(keras, "tuner trial")], **fit)
     return tuner, head_search.trials_table(tuner), time.time() - start
 
 
@@ -77,7 +72,7 @@ def tune(args: argparse.Namespace) -> int:
     data_dir, class_names, _ = prepare_data(config)
     out_dir = os.path.abspath(args.out or os.path.join(config.workspace, "tuning"))
     os.makedirs(out_dir, exist_ok=True)
-    print(f"[snout] tuning the head of {config.backbone} at {config.image_size}px on {data_dir}: "
+    print(f"[snout] tuning the head of {config.backbone} at {config.model_input_size()}px on {data_dir}: "
           f"{config.tuner_algorithm}, {config.tuner_trials} trials x {config.tuner_epochs} epochs, {config.tuner_mode} mode")
     tuner, rows, seconds = run_search(config, data_dir, class_names, os.path.join(out_dir, "trials"), config.tuner_mode)
     print_table(rows)

@@ -26,15 +26,6 @@ def read_vocabulary_uri(data_uri: str) -> List[str]:
         return contract.parse_vocabulary(f.read(), path)
 
 
-def vocabulary_mismatch(class_names: List[str], vocabulary: List[str]) -> str:
-    """Why class_names cannot stand for this vocabulary ("" if they can)."""
-    if list(class_names) == list(vocabulary):
-        return ""
-    if sorted(class_names) == sorted(vocabulary):
-        return f"class names {class_names} are the data's {vocabulary} in another order"
-    return f"class names {class_names} are not the data's {vocabulary}"
-
-
 class Executor(base_executor.BaseExecutor):
     def Do(self, input_dict, output_dict, exec_properties) -> None:
         data_uri = exec_properties["data_uri"]
@@ -44,9 +35,10 @@ class Executor(base_executor.BaseExecutor):
         except Exception as e:  # noqa: BLE001 - unreadable: the names cannot be trusted
             raise RuntimeError(f"cannot read {contract.VOCABULARY_FILE} under {data_uri} "
                                f"({type(e).__name__}: {e}); the class names cannot be checked") from e
-        problem = vocabulary_mismatch(class_names, vocabulary)
-        if problem:
-            raise RuntimeError(f"{problem} ({data_uri}/{contract.VOCABULARY_FILE}); recompile with the "
+        difference = contract.class_list_difference(class_names, vocabulary)
+        if difference:
+            raise RuntimeError(f"the run's class names {class_names} are not the data's {vocabulary} "
+                               f"({data_uri}/{contract.VOCABULARY_FILE}): {difference}; recompile with the "
                                "data's class names, in its order")
 
 

@@ -14,9 +14,12 @@ line number (from 0) being the class index. A dataset directory looks like
 
   <data_dir>/labels.txt
   <data_dir>/summary.json          (optional: counts, skips, provenance)
-  <data_dir>/train/*.tfrecord[.gz]
-  <data_dir>/validation/*.tfrecord[.gz]   (legacy datasets: eval/)
-  <data_dir>/test/*.tfrecord[.gz]
+  <data_dir>/train/*.tfrecord
+  <data_dir>/validation/*.tfrecord
+  <data_dir>/test/*.tfrecord
+
+Every writer (`snout ingest`, the generated sample set) writes uncompressed `.tfrecord` files
+(`record_writer`); every reader also takes gzip `.tfrecord.gz` (`record_dataset`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ CLASSIFY_INPUT = "inputs"
 OUTPUT_PROBABILITIES = "probabilities"
 OUTPUT_CLASS_INDEX = "class_index"
 OUTPUT_CLASS_NAME = "class_name"
+# The image-bytes signature is TF Serving's default one: a request that names no signature gets it.
 SIGNATURE_IMAGE_BYTES = "serving_default"
 SIGNATURE_TF_EXAMPLE = "serving_tf_example"
 SIGNATURE_CLASSIFY = "classification"
@@ -86,16 +90,25 @@ SUMMARY_FILE = "summary.json"
 TRAIN_SPLIT = "train"            # fits the model
 VALIDATION_SPLIT = "validation"  # chooses it: early stopping, best epoch, phase-2 keep, tuner objective
 TEST_SPLIT = "test"              # grades it: the only split the Evaluator gates on
-EVAL_SPLIT = "eval"              # datasets made before the three-split layout
-RECORD_SUFFIX = ".tfrecord.gz"   # gzip records (the generated sample set)
-PLAIN_RECORD_SUFFIX = ".tfrecord"  # uncompressed records: what `snout ingest` writes (JPEG bytes don't compress)
-RECORD_SUFFIXES = (PLAIN_RECORD_SUFFIX, RECORD_SUFFIX)  # what snout reads
-RECORD_PATTERN = "*.tfrecord*"
+SPLITS = (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)
+# Datasets of snout before the three splits had train/ + eval/: recognised only to ask for a new
+# `snout ingest` (cli/run.py), which may then replace such a dataset (ingest/output.py).
+OLD_LAYOUT_EVAL_DIR = "eval"
+RECORD_SUFFIX = ".tfrecord"      # what every writer writes: uncompressed (JPEG bytes don't compress)
+RECORD_SUFFIXES = (RECORD_SUFFIX, ".tfrecord.gz")  # what every reader takes: gzip records too
+RECORD_PATTERN = "*.tfrecord*"   # ImportExampleGen's pattern: Beam picks the compression by suffix
 
 
 def record_compression(path: str) -> str:
     """The TFRecord compression of a record file, from its suffix ("GZIP" or "" for none)."""
     return "GZIP" if path.endswith(".gz") else ""
+
+
+def record_writer(path: str):
+    """A tf.io.TFRecordWriter in snout's record format: the one way a dataset's records are written."""
+    import tensorflow as tf
+
+    return tf.io.TFRecordWriter(path, tf.io.TFRecordOptions(compression_type=record_compression(RECORD_SUFFIX)))
 
 
 def record_dataset(files: Sequence[str]):
@@ -135,6 +148,28 @@ def class_name_problem(name: str) -> Optional[str]:
         if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
             return f"contains the control character U+{ord(ch):04X}"
     return None
+
+
+def class_list_difference(found: Sequence[str], expected: Sequence[str]) -> Optional[str]:
+    """How class list `found` differs from `expected`, or None when they are the same list.
+
+    The one comparison of class lists (labels.txt vs the schema, the run's names vs the data's,
+    a baseline model's vs the candidate's): order counts, as class index i means name i.
+    Each caller says in its own words what was compared and what to do.
+    """
+    found, expected = list(found), list(expected)
+    if found == expected:
+        return None
+    if sorted(found) == sorted(expected):
+        return "the same classes in another order (label indices would change meaning)"
+    added = [n for n in found if n not in expected]
+    missing = [n for n in expected if n not in found]
+    parts = [f"{_some(added)} added" if added else "", f"{_some(missing)} missing" if missing else ""]
+    return ", ".join(p for p in parts if p) or f"{len(found)} names for {len(expected)} classes"
+
+
+def _some(names: Sequence[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def write_vocabulary(data_dir: str, class_names: Sequence[str]) -> str:

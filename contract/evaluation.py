@@ -8,6 +8,7 @@ TFMA's own files (metrics, plots, validations) sit beside it.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -30,18 +31,36 @@ GATE_FILE = "gate.json"
 VALIDATION_DIR = "validation"           # <evaluation>/validation: TFMA's metrics of the candidate on that split
 
 
-@dataclass
+class CheckState(str, enum.Enum):
+    """What became of one rule of the gate (a str, so gate.json holds the plain word)."""
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"       # not applied; the sentence says why (e.g. no baseline to compare with)
+
+
+@dataclass(kw_only=True)
 class GateCheck:
     """One rule of the gate, as a sentence and the numbers behind it."""
-    name: str                     # "min_accuracy" | "no_regression"
-    applied: bool                 # False: skipped (the sentence says why)
-    passed: bool
+    name: str                     # "min_accuracy" | "no_regression" | "tfma_threshold"
+    state: CheckState
     sentence: str
     metric: str = ACCURACY
     slice: str = "overall"
     value: Optional[float] = None
     threshold: Optional[float] = None
     numbers: Dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.state = CheckState(self.state)  # as read back from gate.json
+
+    @property
+    def applied(self) -> bool:
+        return self.state is not CheckState.SKIPPED
+
+    @property
+    def passed(self) -> bool:
+        """Did not fail: a skipped rule blocks nothing."""
+        return self.state is not CheckState.FAILED
 
 
 @dataclass
@@ -57,7 +76,7 @@ class GateResult:
 
     @property
     def failures(self) -> List[GateCheck]:
-        return [c for c in self.checks if c.applied and not c.passed]
+        return [c for c in self.checks if c.state is CheckState.FAILED]
 
 
 def _gfile():
@@ -71,14 +90,11 @@ def write_gate(evaluation_uri: str, result: GateResult) -> None:
         f.write(json.dumps(asdict(result), indent=2, sort_keys=True))
 
 
-def read_gate(evaluation_uri: str) -> Optional[GateResult]:
-    """The gate's decision, or None for an evaluation written without one (older snout)."""
-    path = os.path.join(evaluation_uri, GATE_FILE)
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as f:
+def read_gate(evaluation_uri: str) -> GateResult:
+    """The gate's decision, as the Evaluator wrote it beside TFMA's results."""
+    with open(os.path.join(evaluation_uri, GATE_FILE), encoding="utf-8") as f:
         raw = json.load(f)
-    raw["checks"] = [GateCheck(**c) for c in raw.get("checks", [])]
+    raw["checks"] = [GateCheck(**c) for c in raw["checks"]]
     return GateResult(**raw)
 
 

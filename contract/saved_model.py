@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 from typing import Dict
 
-# TF Serving replays these requests when it loads a version (a TFRecord of PredictionLog).
-WARMUP_REQUESTS_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
-FINGERPRINT_FILE = "fingerprint.pb"
+from contract import (CLASSIFY_INPUT, CLASSIFY_METHOD_NAME, CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES,
+                      MODEL_EXTRA_DIR, SERVE_TAG)
 
-from contract import (CLASSIFY_INPUT as CLASSIFY_INPUTS, CLASSIFY_METHOD_NAME, CLASSIFY_OUTPUT_CLASSES,
-                      CLASSIFY_OUTPUT_SCORES, SERVE_TAG)
+# TF Serving replays these requests when it loads a version (a TFRecord of PredictionLog).
+WARMUP_REQUESTS_FILE = os.path.join(MODEL_EXTRA_DIR, "tf_serving_warmup_requests")
+FINGERPRINT_FILE = "fingerprint.pb"
 
 
 def _gfile():
@@ -80,12 +80,12 @@ def mark_classify_signature(saved_model_dir: str, signature_name: str = "classif
             continue
         found = True
         signature = meta_graph.signature_def[signature_name]
-        if CLASSIFY_INPUTS not in signature.inputs or len(signature.inputs) != 1:
+        if CLASSIFY_INPUT not in signature.inputs or len(signature.inputs) != 1:
             raise ValueError(
                 f"signature {signature_name!r} must have exactly one input named "
-                f"{CLASSIFY_INPUTS!r} for TF Serving's Classify API, has {sorted(signature.inputs)}")
-        if signature.inputs[CLASSIFY_INPUTS].dtype != types_pb2.DT_STRING:
-            raise ValueError(f"signature {signature_name!r} input {CLASSIFY_INPUTS!r} must be a "
+                f"{CLASSIFY_INPUT!r} for TF Serving's Classify API, has {sorted(signature.inputs)}")
+        if signature.inputs[CLASSIFY_INPUT].dtype != types_pb2.DT_STRING:
+            raise ValueError(f"signature {signature_name!r} input {CLASSIFY_INPUT!r} must be a "
                              "string tensor of serialized tf.Examples")
         outputs = set(signature.outputs)
         if not outputs & {CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES}:

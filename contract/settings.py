@@ -4,18 +4,18 @@ A component's settings travel as its `custom_config` (or an execution property):
 dict, because that is what TFX serialises. Each component defines one frozen dataclass
 deriving from `Settings`; the pipeline builds it from `SnoutConfig` and hands over
 `settings.to_config()`, and the component's code parses it once with
-`TheSettings.from_config(custom_config)`. Defaults live in the dataclass only.
+`TheSettings.from_config(custom_config)` (trainer/settings.py shows the pattern).
 
     @dataclass(frozen=True)
     class TrainerSettings(Settings):
-        epochs: int = 5
-        head: HeadParams = HeadParams()
+        epochs: int
+        head: HeadParams          # nested Settings travel as nested dicts
 
-    TrainerSettings.from_config(TrainerSettings(epochs=3).to_config()) == TrainerSettings(epochs=3)
+    TrainerSettings.from_config(settings.to_config()) == settings
 
-Parsing is strict: an unknown key or a value of the wrong type is a ValueError naming it
-(a stale pipeline spec fails loudly instead of training with a silent fallback); a missing
-key takes the dataclass default.
+Parsing is strict: an unknown key, a missing one (for a field without a default) or a value
+of the wrong type is a ValueError naming it, so a stale pipeline spec fails loudly instead of
+training with a silent fallback. Tuples travel as JSON lists.
 """
 
 from __future__ import annotations
@@ -32,19 +32,37 @@ class Settings:
     """Base of every component's settings: `to_config()` and strict `from_config()`."""
 
     def to_config(self) -> dict:
-        return dataclasses.asdict(self)
+        """The settings as plain JSON values (dicts, lists, str, numbers, bools, None): what TFX stores."""
+        return _plain(dataclasses.asdict(self))
 
     @classmethod
     def from_config(cls: Type[T], config: Mapping[str, Any]) -> T:
         if isinstance(config, cls):
             return config
+        if not isinstance(config, Mapping):
+            raise ValueError(f"{cls.__name__}: expected a dict of settings, got {type(config).__name__}")
         hints = typing.get_type_hints(cls)
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(config) - set(known))
+        fields = dataclasses.fields(cls)
+        unknown = sorted(set(config) - {f.name for f in fields})
         if unknown:
             raise ValueError(f"{cls.__name__}: unknown setting(s) {', '.join(unknown)}")
+        missing = [f.name for f in fields if f.name not in config and _required(f)]
+        if missing:
+            raise ValueError(f"{cls.__name__}: missing setting(s) {', '.join(missing)}")
         values = {name: _parse(cls.__name__, name, hints[name], config[name]) for name in config}
         return cls(**values)
+
+
+def _required(field: dataclasses.Field) -> bool:
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _parse(owner: str, name: str, hint, value):
@@ -58,6 +76,8 @@ def _parse(owner: str, name: str, hint, value):
     if isinstance(hint, type) and issubclass(hint, Settings):
         return hint.from_config(value)
     if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{owner}.{name}: expected a list, got {value!r}")
         item = args[0] if args else Any
         parsed = [_parse(owner, name, item, v) for v in value]
         return tuple(parsed) if origin is tuple else parsed

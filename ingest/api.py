@@ -7,14 +7,14 @@ import os
 import shutil
 import time
 from collections import Counter
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
-from ingest import layouts, output
-from ingest.image_check import DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS
-from ingest.output import IGNORED_FILE, MANIFEST_FILE, SKIPPED_FILE  # noqa: F401 - re-exported
-from ingest.split import DEFAULT_TEST_RATIO, DEFAULT_VALIDATION_RATIO, SPLITS, split_ratios
-from contract import PLAIN_RECORD_SUFFIX, SUMMARY_FILE, split_files, write_vocabulary
+from contract import MAX_IMAGE_PIXELS, RECORD_SUFFIX, SUMMARY_FILE, split_files, write_vocabulary
 from contract.errors import UserError
+from ingest import layouts, output
+from ingest.image_check import DEFAULT_JPEG_QUALITY
+from ingest.output import IGNORED_FILE, MANIFEST_FILE, SKIPPED_FILE
+from ingest.split import DEFAULT_TEST_RATIO, DEFAULT_VALIDATION_RATIO, SPLITS, split_ratios
 
 SPILL_DIR = ".spill"  # inside the staging folder; removed before the swap
 
@@ -81,8 +81,7 @@ def ingest(
     *,
     validation_ratio: float = DEFAULT_VALIDATION_RATIO,
     test_ratio: float = DEFAULT_TEST_RATIO,
-    eval_ratio: Optional[float] = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_IMAGE_PIXELS,
     max_side: Optional[int] = None,
     jpeg_quality: int = DEFAULT_JPEG_QUALITY,
     shard_mb: float = 128.0,
@@ -93,16 +92,13 @@ def ingest(
 ) -> dict:
     """Converts a photo collection to `<out_dir>/{train,validation,test}/*.tfrecord` + labels.txt.
 
-    `eval_ratio` is the deprecated name of `validation_ratio`. `listing_options` pick and
-    configure the layout (layout, csv_path, image_dir, id_column, label_column, image_ext,
+    `listing_options` pick and configure the layout (layout, csv_path, image_dir, id_column, label_column, image_ext,
     filename_pattern, extensions): see `list_source`. The dataset is built beside `out_dir`
     and replaces it only when complete. Returns the summary also written to
     `<out_dir>/summary.json`. Raises UserError (one line) for bad arguments or when no image
     at all could be used (then `out_dir` is left as it was).
     """
     start = time.monotonic()
-    if eval_ratio is not None:
-        validation_ratio = eval_ratio
     ratios = _check_settings(validation_ratio, test_ratio, max_pixels, max_side, jpeg_quality, shard_mb)
     listing = list_source(source, **listing_options)
     out = output.check_location(out_dir, listing.root)
@@ -162,7 +158,7 @@ def _build(listing: layouts.Listing, ratios, staging: str, out: str, start: floa
             "max_side": max_side,
             "jpeg_quality": jpeg_quality,
             "reencode_format": "JPEG",
-            "record_suffix": PLAIN_RECORD_SUFFIX,
+            "record_suffix": RECORD_SUFFIX,
             "shards": placed.shards,
         },
         record_bytes=record_bytes,

@@ -14,20 +14,20 @@ from typing import Optional
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from contract import IMAGE_SIGNATURES, MAX_IMAGE_PIXELS
 from ingest import reasons
 
 # Formats Pillow decodes that we accept. Anything else Pillow recognises (ICO, PPM, PSD, TGA,
 # EPS, ...) is `unsupported_format`: such files in a photo collection are usually not photos.
 SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "BMP", "WEBP", "TIFF"})
 
-DEFAULT_MAX_PIXELS = 89_478_485  # Pillow's own decompression-bomb threshold (~ 9459 x 9459)
 DEFAULT_JPEG_QUALITY = 95
 _EXIF_ORIENTATION = 0x0112
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
-# Signatures of the supported formats: a file that starts with one but cannot be opened was cut
-# short inside its header (Pillow then only says it cannot identify the file).
-_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+# Signatures of supported formats (the model's, plus TIFF): a file that starts with one but cannot be
+# opened was cut short inside its header (Pillow then only says it cannot identify the file).
+_SIGNATURES = tuple(magic for magic, _ in IMAGE_SIGNATURES) + (b"II*\x00", b"MM\x00*")
 
 # Our max_pixels check replaces Pillow's bomb warning (set once here: catch_warnings is not
 # thread-safe). Pillow still raises DecompressionBombError above twice its own limit
@@ -58,7 +58,7 @@ def _skip(reason: str, detail: str = "", fmt: str = "") -> CheckResult:
 
 def check_image(
     data: bytes,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = MAX_IMAGE_PIXELS,
     max_side: Optional[int] = None,
     jpeg_quality: int = DEFAULT_JPEG_QUALITY,
 ) -> CheckResult:

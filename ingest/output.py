@@ -12,7 +12,7 @@ import tempfile
 import uuid
 from typing import List, Optional
 
-from contract import EVAL_SPLIT, SUMMARY_FILE, VOCABULARY_FILE, read_vocabulary
+from contract import OLD_LAYOUT_EVAL_DIR, SUMMARY_FILE, VOCABULARY_FILE, read_vocabulary
 from contract.errors import UserError
 from ingest.split import SPLITS
 
@@ -20,7 +20,7 @@ MANIFEST_FILE = "manifest.tsv"  # split, label, relative path of every written i
 SKIPPED_FILE = "skipped.tsv"  # relative path, reason, detail of every skipped file
 IGNORED_FILE = "ignored.tsv"  # relative path, reason of every path never opened
 DATASET_ENTRIES = frozenset(
-    {VOCABULARY_FILE, SUMMARY_FILE, MANIFEST_FILE, SKIPPED_FILE, IGNORED_FILE, EVAL_SPLIT, *SPLITS}
+    {VOCABULARY_FILE, SUMMARY_FILE, MANIFEST_FILE, SKIPPED_FILE, IGNORED_FILE, OLD_LAYOUT_EVAL_DIR, *SPLITS}
 )
 
 

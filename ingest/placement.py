@@ -14,7 +14,7 @@ from typing import Dict, List, Sequence, Tuple
 from ingest import layouts, reasons
 from ingest.beam_pipeline import SPILL_SUFFIX
 from ingest.split import SPLITS, assign_splits
-from contract import PLAIN_RECORD_SUFFIX
+from contract import RECORD_SUFFIX, record_writer
 
 SHARD_PREFIX = "images"
 
@@ -88,8 +88,6 @@ def place(
 
 def _write_split(members: List[dict], spill_dir: str, split_dir: str, shard_mb: float) -> int:
     """Writes `members` into shards of about `shard_mb`; returns the number of shards (0 if none)."""
-    import tensorflow as tf
-
     os.makedirs(split_dir, exist_ok=True)
     total = sum(f["length"] for f in members)
     target = min(len(members), math.ceil(total / (shard_mb * 1024 * 1024)))
@@ -102,7 +100,7 @@ def _write_split(members: List[dict], spill_dir: str, split_dir: str, shard_mb: 
                 if writer is not None:
                     writer.close()
                 paths.append(os.path.join(split_dir, f"{SHARD_PREFIX}-{len(paths):05d}.partial"))
-                writer = tf.io.TFRecordWriter(paths[-1])
+                writer = record_writer(paths[-1])
             spill = spills.get(fact["spill"])
             if spill is None:
                 spill = spills[fact["spill"]] = open(os.path.join(spill_dir, fact["spill"] + SPILL_SUFFIX), "rb")
@@ -115,5 +113,5 @@ def _write_split(members: List[dict], spill_dir: str, split_dir: str, shard_mb: 
         for spill in spills.values():
             spill.close()
     for i, path in enumerate(paths):  # the shard count is known only now
-        os.replace(path, os.path.join(split_dir, f"{SHARD_PREFIX}-{i:05d}-of-{len(paths):05d}{PLAIN_RECORD_SUFFIX}"))
+        os.replace(path, os.path.join(split_dir, f"{SHARD_PREFIX}-{i:05d}-of-{len(paths):05d}{RECORD_SUFFIX}"))
     return len(paths)

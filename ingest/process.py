@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, NamedTuple, Optional, Union
 
+from contract import MAX_IMAGE_PIXELS
 from ingest import reasons
-from ingest.image_check import DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS, check_image
+from ingest.image_check import DEFAULT_JPEG_QUALITY, check_image
 from ingest.split import content_digest
 
 
 @dataclass(frozen=True)
 class Settings:
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_pixels: int = MAX_IMAGE_PIXELS
     max_side: Optional[int] = None
     jpeg_quality: int = DEFAULT_JPEG_QUALITY
 

@@ -15,9 +15,8 @@ import hashlib
 from collections import defaultdict
 from typing import Dict, Iterable, List, Tuple
 
-from contract import TEST_SPLIT, TRAIN_SPLIT, VALIDATION_SPLIT
+from contract import SPLITS, TEST_SPLIT, TRAIN_SPLIT, VALIDATION_SPLIT  # SPLITS' order: the fill rule's of need
 
-SPLITS = (TRAIN_SPLIT, VALIDATION_SPLIT, TEST_SPLIT)  # also the fill rule's order of need
 DEFAULT_VALIDATION_RATIO = 0.1
 DEFAULT_TEST_RATIO = 0.1
 RULE = (

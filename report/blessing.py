@@ -17,7 +17,6 @@ class Blessing:
     baseline: Dict[str, object] = field(default_factory=dict)  # source, model_dir, version, accuracy, skipped
     validation: Dict[str, object] = field(default_factory=dict)  # the candidate on the validation split
     calibration: Dict[str, object] = field(default_factory=dict)  # temperature, ECE, reliability, coverage
-    recorded: bool = True                       # False: an evaluation from before gate.json existed
     candidate_model: Optional[str] = None
     pushed: bool = False
     already_served: bool = False
@@ -46,12 +45,8 @@ def read_blessing(evaluation_uri: str, blessing, lineage, store, pipeline_name: 
     """`blessing` is the Evaluator's ModelBlessing artifact (or None); the push is found by lineage."""
     b = Blessing()
     gate = ev.read_gate(evaluation_uri)
-    if gate is None:
-        b.recorded = False
-    else:
-        b.blessed, b.split, b.checks, b.baseline = gate.blessed, gate.split, gate.checks, gate.baseline
-        b.validation = gate.validation
-        b.calibration = gate.calibration
+    b.blessed, b.split, b.checks, b.baseline = gate.blessed, gate.split, gate.checks, gate.baseline
+    b.validation, b.calibration = gate.validation, gate.calibration
     if blessing is None:
         return b
     b.blessed = bool(custom_property(blessing, "blessed"))

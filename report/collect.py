@@ -7,6 +7,7 @@ report/results.read_outcome reads); everything else is found by lineage from it:
                                          \\-> hyperparameters (Tuner) --> tuner_results, trial_*/trial.json
             --inputs--> examples (ImportExampleGen) --> input_base (dataset dir: summary.json)
             --outputs-> evaluation (TFMA + gate.json), blessing --consumed by--> Pusher --> PushedModel
+  model --consumed by--> LiteExport --> LiteModel (lite_parity.json) --consumed by--> LitePusher --> LitePushedModel
 
 Each section is collected on its own (blessing.py, metrics.py, dataset.py, tuning.py,
 predictions.py): a section that can't be built is recorded in `ReportData.problems` and the
@@ -25,6 +26,7 @@ import contract
 from report import lineage as mlmd
 from report.blessing import Blessing, read_blessing
 from report.dataset import DataStats, read_data_stats
+from report.lite import LiteSummary, read_for_model as read_lite
 from report.metrics import EvaluationSummary, read_evaluation
 from report.predictions import DEFAULT_MAX_IMAGES, Predictions, run_model
 from report.tuning import Tuning, read_tuning
@@ -48,6 +50,7 @@ class ReportData:
     data: DataStats = field(default_factory=DataStats)
     tuning: Optional[Tuning] = None
     predictions: Optional[Predictions] = None
+    lite: Optional[LiteSummary] = None  # the edge export (TFLite files, parity gate, push)
     problems: Dict[str, str] = field(default_factory=dict)  # section -> why it is missing
 
 
@@ -87,6 +90,8 @@ def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = 
     _section(report, "data", lambda: setattr(report, "data", read_data_stats(data_dir)))
     _section(report, "tuning", lambda: setattr(report, "tuning", read_tuning(
         lineage.first_input(trainer, "hyperparameters"), lineage)))
+    if model is not None:
+        _section(report, "lite", lambda: setattr(report, "lite", read_lite(store, model)))
     if predictions:
         _section(report, "predictions", lambda: setattr(report, "predictions", run_model(
             report.model_dir, examples.uri if examples is not None else None, data_dir, report.split, max_images,

@@ -15,6 +15,7 @@ matplotlib.use("Agg")  # before pyplot: no display, no GUI toolkit
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from report.markup import ordered_splits  # noqa: E402
 
 RIGHT = "#1a7f37"
 WRONG = "#cf222e"
@@ -122,8 +123,7 @@ def top_confusions(matrix: np.ndarray, class_names: Sequence[str], limit: int = 
 
 def data_counts(counts: Dict[str, Dict[str, int]], class_names: Sequence[str]) -> bytes:
     """Images per class, one bar segment per split."""
-    splits = [s for s in ("train", "eval", "test") if s in counts] + [s for s in counts if s not in
-                                                                       ("train", "eval", "test")]
+    splits = ordered_splits(counts)
     classes = list(class_names) or sorted({c for per in counts.values() for c in per})
     n = len(classes)
     fig, ax = plt.subplots(figsize=(min(18, max(6, 0.14 * n + 3)), 4))

@@ -13,6 +13,7 @@ import numpy as np
 
 from report import calibration, gradcam
 from report import figures as fig
+from report import lite
 from report import sections
 from report.collect import ReportData
 from report.markup import e
@@ -23,13 +24,13 @@ TOP_K_IMAGES = 6
 
 # Figure file names, in page order.
 FIGURE_FILES = ["curves.png", "confusion.png", *calibration.FILES, "misclassified.png", gradcam.FILE,
-                "predictions.png", "topk.png", "data_counts.png"]
+                "predictions.png", "topk.png", lite.FIGURE, "data_counts.png"]
 
 SECTIONS = [("blessing", "Blessing decision"), ("curves", "Training curves"),
             ("evaluation", "Evaluation: confusion matrix and per-class metrics"),
             ("calibration", "Calibration: reliability and accuracy against coverage"),
             ("misclassified", "Misclassified images"), ("gradcam", "Why it erred: Grad-CAM on the mistakes"),
-            ("topk", "Top-k predictions"),
+            ("topk", "Top-k predictions"), ("lite", "Edge export: TFLite files vs the SavedModel"),
             ("tuning", "Tuning trials"), ("data", "Data")]
 
 
@@ -65,6 +66,8 @@ def build_figures(report: ReportData) -> Dict[str, bytes]:
         attempt("curves.png", "curves", lambda: fig.curves(report.history))
     if report.evaluation.confusion is not None:
         attempt("confusion.png", "evaluation", lambda: fig.confusion(report.evaluation.confusion, names))
+    if report.lite is not None and not report.lite.parity.get("error"):
+        attempt(lite.FIGURE, "lite", lambda: lite.figure(report.lite))
     if report.data.counts:
         attempt("data_counts.png", "data", lambda: fig.data_counts(report.data.counts, names))
     for name, draw in calibration.figures(report.blessing.calibration).items():
@@ -139,6 +142,8 @@ def summary(report: ReportData, figures: Dict[str, bytes]) -> dict:
         "misclassified": len(report.predictions.wrong) if report.predictions else None,
         "tuning_trials": len(report.tuning.trials) if report.tuning else None,
         "data_counts": report.data.counts, "skipped": report.data.skipped, "problems": report.problems,
+        "lite": {"variants": report.lite.parity.get("variants"), "pushed_variants": report.lite.pushed_variants,
+                 "pushed_version": report.lite.pushed_version} if report.lite else None,
         "figures": sorted(figures),
     }
 
@@ -150,7 +155,8 @@ def render(report: ReportData, figures: Dict[str, bytes]) -> str:
         "evaluation": sections.evaluation(report, figures), "misclassified": sections.misclassified(report, figures),
         "calibration": calibration.section(report.blessing.calibration, figures, report.split),
         "gradcam": gradcam.section(report.predictions, figures),
-        "topk": sections.topk(report, figures), "tuning": sections.tuning(report), "data": sections.data(report, figures),
+        "topk": sections.topk(report, figures), "lite": lite.section(report.lite, figures),
+        "tuning": sections.tuning(report), "data": sections.data(report, figures),
     }
     verdict = {True: "blessed", False: "NOT blessed", None: "blessing unknown"}[b.blessed]
     parts = "".join(f'<section id="{sid}"><h2>{e(title)}</h2>{_problem(report, sid)}{body[sid]}</section>'

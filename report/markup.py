@@ -6,9 +6,8 @@ import base64
 import html
 from typing import Dict, List
 
+import contract
 from report.metrics import finite
-
-SPLIT_ORDER = ("train", "validation", "eval", "test")  # contract's split names, in the order a dataset is used
 
 
 def e(value) -> str:
@@ -40,4 +39,5 @@ def table(header: List[str], rows: List[List[str]], cls: str = "", raw: bool = F
 
 
 def ordered_splits(splits) -> List[str]:
-    return [s for s in SPLIT_ORDER if s in splits] + [s for s in splits if s not in SPLIT_ORDER]
+    """contract's splits in the order a dataset is used, then any others."""
+    return [s for s in contract.SPLITS if s in splits] + [s for s in splits if s not in contract.SPLITS]

@@ -26,7 +26,7 @@ class Predictions:
     model_dir: str = ""
     examples_source: str = ""
     limit: int = DEFAULT_MAX_IMAGES
-    split: str = contract.EVAL_SPLIT
+    split: str = contract.TEST_SPLIT
     # index -> (Grad-CAM map of the predicted class, of the true class), for the first HEATMAP_MISTAKES
     # of mistakes_by_confidence(); empty when the model has no maps (the reason in heatmap_note).
     heatmaps: Dict[int, Tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)

@@ -19,7 +19,7 @@ class RunOutcome:
     already_served: bool = False
     pushed_dir: Optional[str] = None
     pushed_version: Optional[str] = None
-    split: Optional[str] = None                 # the split the gate graded (test; eval for a legacy dataset)
+    split: Optional[str] = None                 # the split the gate graded (test)
     accuracy: Optional[float] = None
     top_k_accuracy: Optional[float] = None
     example_count: Optional[int] = None
@@ -78,5 +78,4 @@ def _read_evaluation(outcome: RunOutcome, evaluation_uri: str, class_names: List
     outcome.accuracy, outcome.top_k_accuracy = summary.accuracy, summary.top_k_accuracy
     outcome.example_count, outcome.per_class = summary.example_count, summary.per_class
     gate = ev.read_gate(evaluation_uri)
-    if gate is not None:
-        outcome.split, outcome.checks, outcome.validation = gate.split, gate.checks, gate.validation
+    outcome.split, outcome.checks, outcome.validation = gate.split, gate.checks, gate.validation

@@ -138,8 +138,6 @@ def _jpeg(image) -> bytes:
 
 def generate(out_dir: str, images_per_class: int = 60, seed: int = 7) -> dict:
     """Writes the sample set to `out_dir` (idempotent: same seed, same bytes) and returns its summary."""
-    import tensorflow as tf
-
     summary_path = os.path.join(out_dir, contract.SUMMARY_FILE)
     if os.path.isfile(summary_path):
         with open(summary_path) as f:
@@ -147,7 +145,6 @@ def generate(out_dir: str, images_per_class: int = 60, seed: int = 7) -> dict:
         if (existing.get("images_per_class"), existing.get("seed"), set(existing.get("counts", ()))) == (
                 images_per_class, seed, set(SPLITS)):
             return existing
-    shutil.rmtree(os.path.join(out_dir, contract.EVAL_SPLIT), ignore_errors=True)  # an older two-split sample set
     rng = random.Random(seed)
     splits = {split: [] for split in SPLITS}
     counts = {s: {c: 0 for c in CLASS_NAMES} for s in splits}
@@ -161,12 +158,12 @@ def generate(out_dir: str, images_per_class: int = 60, seed: int = 7) -> dict:
             split = split_of(i, images_per_class)
             splits[split].append(contract.make_example(data, label).SerializeToString())
             counts[split][kind] += 1
-    options = tf.io.TFRecordOptions(compression_type="GZIP")
     for split, examples in splits.items():
-        os.makedirs(os.path.join(out_dir, split), exist_ok=True)
+        shutil.rmtree(os.path.join(out_dir, split), ignore_errors=True)  # another seed's or size's records
+        os.makedirs(os.path.join(out_dir, split))
         random.Random(seed).shuffle(examples)
         path = os.path.join(out_dir, split, f"data-00000-of-00001{contract.RECORD_SUFFIX}")
-        with tf.io.TFRecordWriter(path, options) as writer:
+        with contract.record_writer(path) as writer:
             for example in examples:
                 writer.write(example)
     contract.write_vocabulary(out_dir, CLASS_NAMES)

@@ -17,11 +17,7 @@ import types
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import contract
-from serving.client_common import image_format
 from serving.selective import label_or_unsure
-
-# Where the Pusher's exported model keeps its class names (trainer/export.py).
-MODEL_LABELS_DIR = "assets.extra"
 
 
 def _provide_pkg_resources() -> None:
@@ -40,7 +36,7 @@ from apache_beam.ml.inference import tensorflow_inference  # noqa: E402
 
 def model_class_names(model_dir: str) -> List[str]:
     """The exported model's labels, in class-index order."""
-    return contract.read_vocabulary(os.path.join(model_dir, MODEL_LABELS_DIR))
+    return contract.read_vocabulary(os.path.join(model_dir, contract.MODEL_EXTRA_DIR))
 
 
 def list_inputs(paths: Sequence[str]) -> Tuple[List[Tuple[str, str]], List[Tuple[str, str]]]:
@@ -76,7 +72,7 @@ def check_bytes(data: bytes) -> Optional[str]:
     Cheap (magic bytes): a damaged image with a good header is caught by the model itself."""
     if not data:
         return "empty file"
-    if image_format(data) is None:
+    if contract.image_format(data) is None:
         return "not an image (JPEG, PNG, GIF or BMP expected)"
     return None
 

@@ -1,4 +1,8 @@
-"""What the gRPC and REST clients share: results, retries, image sniffing (no TF)."""
+"""What the gRPC and REST clients share: results, retries, tf.Example wrapping (no TF).
+
+Signature, input and feature names are contract's (contract/__init__.py, built by
+trainer/export.py); image sniffing is contract.image_format.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,12 @@ import numpy as np
 
 import contract
 
-# The pushed model's contract (contract/__init__.py, built by trainer/export.py).
 DEFAULT_MODEL = "snout"
-PREDICT_SIGNATURE = contract.SIGNATURE_IMAGE_BYTES
-TF_EXAMPLE_SIGNATURE = contract.SIGNATURE_TF_EXAMPLE
-CLASSIFY_SIGNATURE = contract.SIGNATURE_CLASSIFY
-IMAGE_FEATURE = contract.IMAGE_KEY
 # signature -> (input alias, whether the input is a serialized tf.Example)
 SIGNATURE_INPUTS = {
-    PREDICT_SIGNATURE: (contract.SERVING_IMAGE_INPUT, False),
-    TF_EXAMPLE_SIGNATURE: (contract.SERVING_EXAMPLES_INPUT, True),
-    CLASSIFY_SIGNATURE: (contract.CLASSIFY_INPUT, True),
+    contract.SIGNATURE_IMAGE_BYTES: (contract.SERVING_IMAGE_INPUT, False),
+    contract.SIGNATURE_TF_EXAMPLE: (contract.SERVING_EXAMPLES_INPUT, True),
+    contract.SIGNATURE_CLASSIFY: (contract.CLASSIFY_INPUT, True),
 }
 
 T = TypeVar("T")
@@ -44,23 +43,6 @@ class ModelInfo:
     signatures: Dict[str, dict] = field(default_factory=dict)        # name -> {inputs, outputs, method_name}
 
 
-_IMAGE_MAGIC = (
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"BM", "BMP"),
-)
-
-
-def image_format(data: bytes) -> Optional[str]:
-    """JPEG/PNG/GIF/BMP (what tf.io.decode_image reads) from the magic bytes, else None."""
-    for magic, name in _IMAGE_MAGIC:
-        if data.startswith(magic):
-            return name
-    return None
-
-
 def with_retries(call: Callable[[], T], retryable: Callable[[Exception], bool], retries: int,
                  backoff_seconds: float = 0.25, sleep=time.sleep) -> T:
     """call(); on a retryable exception retry up to `retries` times with exponential
@@ -78,7 +60,7 @@ def with_retries(call: Callable[[], T], retryable: Callable[[Exception], bool], 
 
 def serialized_image_example(image: bytes, example_class) -> bytes:
     example = example_class()
-    example.features.feature[IMAGE_FEATURE].bytes_list.value.append(image)
+    example.features.feature[contract.IMAGE_KEY].bytes_list.value.append(image)
     return example.SerializeToString()
 
 

@@ -10,10 +10,10 @@ from typing import List, Optional
 
 import grpc
 
+import contract
 from serving import protos, tensors
-from serving.client_common import (CLASSIFY_SIGNATURE, PREDICT_SIGNATURE, SIGNATURE_INPUTS,
-                                   ClassifyResult, ModelInfo, PredictResult, decode_strings,
-                                   serialized_image_example, with_retries)
+from serving.client_common import (SIGNATURE_INPUTS, ClassifyResult, ModelInfo, PredictResult,
+                                   decode_strings, serialized_image_example, with_retries)
 from serving.errors import ServerUnreachable, ServingError
 
 MAX_MESSAGE_BYTES = 2**31 - 1
@@ -87,7 +87,7 @@ class GrpcClient:
     # ---- API ----
 
     def predict_raw(self, model: str, inputs: dict, version: Optional[int] = None,
-                    signature: str = PREDICT_SIGNATURE, output_filter=()) -> PredictResult:
+                    signature: str = contract.SIGNATURE_IMAGE_BYTES, output_filter=()) -> PredictResult:
         """inputs: alias -> TensorProto-filling callable or a ready TensorProto message."""
         request = self.m.PredictRequest()
         self._spec(request.model_spec, model, version, signature)
@@ -104,11 +104,11 @@ class GrpcClient:
         return PredictResult(version_out, outputs)
 
     def predict(self, images: List[bytes], model: str, version: Optional[int] = None,
-                signature: str = PREDICT_SIGNATURE, input_key: Optional[str] = None,
+                signature: str = contract.SIGNATURE_IMAGE_BYTES, input_key: Optional[str] = None,
                 as_examples: Optional[bool] = None) -> PredictResult:
         """Predict on encoded images (raw bytes, or wrapped in tf.Examples for
         serving_tf_example-style signatures)."""
-        default_key, default_examples = SIGNATURE_INPUTS.get(signature, ("image_bytes", False))
+        default_key, default_examples = SIGNATURE_INPUTS.get(signature, (contract.SERVING_IMAGE_INPUT, False))
         key = input_key or default_key
         examples = default_examples if as_examples is None else as_examples
         values = ([serialized_image_example(i, self.m.Example) for i in images] if examples
@@ -117,12 +117,12 @@ class GrpcClient:
                                 version, signature)
 
     def classify(self, images: List[bytes], model: str, version: Optional[int] = None,
-                 signature: str = CLASSIFY_SIGNATURE) -> ClassifyResult:
+                 signature: str = contract.SIGNATURE_CLASSIFY) -> ClassifyResult:
         request = self.m.ClassificationRequest()
         self._spec(request.model_spec, model, version, signature)
         for image in images:
             example = request.input.example_list.examples.add()
-            example.features.feature["image"].bytes_list.value.append(image)
+            example.features.feature[contract.IMAGE_KEY].bytes_list.value.append(image)
         response = self._call(self._classify, request)
         rows = [[(c.label, c.score) for c in classification.classes]
                 for classification in response.result.classifications]

@@ -102,9 +102,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
     @_handler
     def Regress(self, request, context):
         servable = self.inference.store.resolve(*_spec(request.model_spec))
-        name, signature_def, _ = self.inference.signature(servable, request.model_spec.signature_name)
-        raise invalid_argument("Expected regression signature method_name to be "
-                               f"tensorflow/serving/regress. Was: {signature_def.method_name}")
+        self.inference.regress(servable, request.model_spec.signature_name)
 
     @_handler
     def MultiInference(self, request, context):
@@ -143,9 +141,9 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
 
     @_handler
     def GetModelStatus(self, request, context):
-        name, version, label = _spec(request.model_spec)
+        name, version, _ = _spec(request.model_spec)  # the label is ignored, as in TF Serving (ModelStore.status)
         response = get_model_status_pb2.GetModelStatusResponse()
-        for status in self.store.status(name, version, label):
+        for status in self.store.status(name, version):
             entry = response.model_version_status.add()
             entry.version = status.version
             entry.state = get_model_status_pb2.ModelVersionStatus.State.Value(status.state)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NoReturn, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -22,7 +22,6 @@ from serving.model_store import LoadedVersion, ModelStore  # noqa: E402
 from contract.saved_model import (CLASSIFY_METHOD_NAME, CLASSIFY_OUTPUT_CLASSES,  # noqa: E402
                                      CLASSIFY_OUTPUT_SCORES)
 
-DEFAULT_SIGNATURE = contract.SIGNATURE_IMAGE_BYTES
 SIGNATURE_DEF_FIELD = "signature_def"
 
 
@@ -123,7 +122,7 @@ class InferenceService:
     def signature(servable: LoadedVersion, signature_name: str):
         """FAILED_PRECONDITION for an unknown name, as TF Serving's Predict
         (predict_util.cc RunPredict: errors::FailedPrecondition "Serving signature key ...")."""
-        name = signature_name or DEFAULT_SIGNATURE
+        name = signature_name or contract.SIGNATURE_IMAGE_BYTES
         if name not in servable.functions or name not in servable.signature_defs:
             raise ServingError("FAILED_PRECONDITION", f'Serving signature key "{name}" not found.')
         return name, servable.signature_defs[name], servable.functions[name]
@@ -172,24 +171,40 @@ class InferenceService:
         release_free_memory()
         return result
 
-    # ---- Classify ----
+    @staticmethod
+    def method_signature(servable: LoadedVersion, signature_name: str, method_name: str):
+        """Classify's and Regress's lookup: an unknown name or another method is INVALID_ARGUMENT,
+        as TF Serving's GetClassificationSignatureDef / GetRegressionSignatureDef
+        (servables/tensorflow/classifier.cc, regressor.cc), not Predict's FAILED_PRECONDITION."""
+        name = signature_name or contract.SIGNATURE_IMAGE_BYTES
+        if name not in servable.functions or name not in servable.signature_defs:
+            raise invalid_argument(f"No signature was found with the name: {name}")
+        signature_def = servable.signature_defs[name]
+        if signature_def.method_name != method_name:
+            kind = "classification" if method_name == CLASSIFY_METHOD_NAME else "regression"
+            raise invalid_argument(f"Expected {kind} signature method_name to be {method_name}. "
+                                   f"Was: {signature_def.method_name}")
+        return name, signature_def, servable.functions[name]
+
+    # ---- Classify / Regress ----
+
+    def regress(self, servable: LoadedVersion, signature_name: str) -> NoReturn:
+        """snout's models have no regression signature, so this always refuses, with TF Serving's answer."""
+        self.method_signature(servable, signature_name, contract.REGRESS_METHOD_NAME)
+        raise ServingError("UNIMPLEMENTED", "Regress is not supported by snout serve")
 
     def classify(self, servable: LoadedVersion, signature_name: str,
                  serialized_examples: List[bytes]):
-        """-> (signature name, classes [N,C] bytes or None, scores [N,C] float or None)."""
-        name, signature_def, function = self.signature(servable, signature_name)
-        if signature_def.method_name != CLASSIFY_METHOD_NAME:
-            raise invalid_argument(
-                f"Expected classification signature method_name to be {CLASSIFY_METHOD_NAME}. "
-                f"Was: {signature_def.method_name}")
+        """-> (signature name, classes [N,C] bytes or None, scores [N,C] float or None).
+        Checks in the order of classifier.cc (signature, PreProcessClassification, then the input)."""
+        name, signature_def, function = self.method_signature(servable, signature_name, CLASSIFY_METHOD_NAME)
         if len(signature_def.inputs) != 1:
-            raise invalid_argument("Classification signature must contain 1 input")
+            raise invalid_argument("Expected one input Tensor.")
+        if not set(signature_def.outputs) & {CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES}:
+            raise invalid_argument("Expected classification signature outputs to contain at least one of "
+                                   f'"{CLASSIFY_OUTPUT_CLASSES}" or "{CLASSIFY_OUTPUT_SCORES}".')
         if not serialized_examples:
             raise invalid_argument("Input is empty.")
-        if not set(signature_def.outputs) & {CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES}:
-            raise ServingError("FAILED_PRECONDITION",
-                               f"Expected classification signature outputs {CLASSIFY_OUTPUT_CLASSES} "
-                               f"and/or {CLASSIFY_OUTPUT_SCORES}")
         alias = next(iter(signature_def.inputs))
         pixels = check_examples(self.limits, serialized_examples)
         outputs = self._run_chunked(function, {alias: tf.constant(serialized_examples, dtype=tf.string)},

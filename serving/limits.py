@@ -3,10 +3,13 @@ request bytes, and how a big batch is cut into chunks before it reaches the mode
 
 Pixels are read from each image's header (PIL reads only the header) before anything
 is decoded, so a small file that declares 20000x20000 pixels is refused without
-allocating them. Refusals use TF Serving's codes: a batch or image over its bound is
-INVALID_ARGUMENT (as TF Serving's batcher answers "Task size ... is larger than maximum
-input batch size"), an oversized request body RESOURCE_EXHAUSTED (gRPC's own code for
-a message over max_receive_message_length).
+allocating them. The default pixel bound is the exported model's own
+(contract.MAX_IMAGE_PIXELS), so `snout serve` accepts every image the model accepts.
+
+Refusals use TF Serving's codes: a batch or image over its bound is INVALID_ARGUMENT (as
+TF Serving's batcher answers "Task size ... is larger than maximum input batch size"), an
+oversized request body RESOURCE_EXHAUSTED (gRPC's own code for a message over
+max_receive_message_length; REST answers HTTP 413, serving/rest_server.py).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 import numpy as np
 
 import contract
-from serving.errors import ServingError, invalid_argument
+from serving.errors import invalid_argument
 
 # Inputs of the pushed model's signatures that carry encoded images, directly or inside
 # a serialized tf.Example under contract.IMAGE_KEY.
@@ -31,7 +34,7 @@ _EXAMPLE_INPUTS = {contract.SERVING_EXAMPLES_INPUT, contract.CLASSIFY_INPUT}
 @dataclass(frozen=True)
 class RequestLimits:
     max_images: int = 256                 # rows (images / examples) per request
-    max_image_pixels: int = 50_000_000    # width*height declared by one image's header
+    max_image_pixels: int = contract.MAX_IMAGE_PIXELS  # width*height declared by one image's header
     max_request_bytes: int = 64 << 20     # serialized gRPC message / REST body
     read_timeout_seconds: float = 30.0    # REST: a client that stops sending is dropped
     # Not flags: how a batch is fed to the model. A chunk holds at most this many rows and
@@ -39,11 +42,6 @@ class RequestLimits:
     # that of a chunk, not of the whole batch.
     chunk_rows: int = 32
     chunk_pixels: int = 16_000_000
-
-    def check_request_bytes(self, size: int) -> None:
-        if size > self.max_request_bytes:
-            raise ServingError("RESOURCE_EXHAUSTED", f"Request of {size} bytes is larger than the "
-                                                     f"server's limit of {self.max_request_bytes} bytes")
 
 
 def check_batch(limits: RequestLimits, inputs: Dict[str, np.ndarray]) -> List[int]:

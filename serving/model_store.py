@@ -57,10 +57,11 @@ class VersionStatus:
 def load_version(name: str, version: int, path: str) -> LoadedVersion:
     import tensorflow as tf
 
+    import contract
     from contract.saved_model import read_signature_defs
 
     signature_defs = read_signature_defs(path)
-    model = tf.saved_model.load(path, tags=["serve"])
+    model = tf.saved_model.load(path, tags=[contract.SERVE_TAG])
     functions = dict(model.signatures)
     return LoadedVersion(name, version, path, model, signature_defs, functions)
 
@@ -260,12 +261,12 @@ class ModelStore:
                 "which is not currently available for inference")
         raise not_found(f"Servable not found for request: {self._spec_text(name, version, label)}")
 
-    def status(self, name: str, version: Optional[int] = None,
-               label: Optional[str] = None) -> List[VersionStatus]:
-        """GetModelStatus: loaded versions AVAILABLE, failed loads END (newest first)."""
+    def status(self, name: str, version: Optional[int] = None) -> List[VersionStatus]:
+        """GetModelStatus: loaded versions AVAILABLE, failed loads END (newest first).
+        It takes no version label: TF Serving's GetModelStatusImpl (model_servers/get_model_status_impl.cc)
+        reads only the model spec's name and version, so a label, known or not, lists every version."""
         if not name:
             raise invalid_argument("Missing model name in request.")
-        version = self._labelled_version(name, version, label)
         with self._lock:
             state = self._models.get(name)
             statuses = []

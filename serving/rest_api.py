@@ -17,6 +17,7 @@ import json
 import re
 from typing import Optional, Tuple
 
+import contract
 from serving import rest_json
 from serving.errors import ServingError, invalid_argument, not_found
 from serving.inference import InferenceService
@@ -49,9 +50,7 @@ class RestApi:
                 return 200, self._predict(servable, request)
             if kind == "classify":
                 return 200, self._classify(servable, request)
-            _, signature_def, _ = self.inference.signature(servable, request.get("signature_name", ""))
-            raise invalid_argument("Expected regression signature method_name to be "
-                                   f"tensorflow/serving/regress. Was: {signature_def.method_name}")
+            self.inference.regress(servable, request.get("signature_name") or "")
         match = _STATUS_OR_METADATA.match(path)
         if match and method == "GET":
             if match["metadata"]:
@@ -68,8 +67,9 @@ class RestApi:
         return self.store.resolve(match["model"], version, match["label"])
 
     def _status(self, match) -> dict:
+        """/labels/{l} answers every version: TF Serving's status ignores the label (ModelStore.status)."""
         version = int(match["version"]) if match["version"] else None
-        statuses = self.store.status(match["model"], version, match["label"])
+        statuses = self.store.status(match["model"], version)
         return {"model_version_status": [
             {"version": str(s.version), "state": s.state,
              "status": {"error_code": s.error_code, "error_message": s.error_message}}
@@ -115,7 +115,7 @@ class RestApi:
         except ServingError as e:
             if e.code != "FAILED_PRECONDITION":
                 raise
-            name = signature_name or "serving_default"
+            name = signature_name or contract.SIGNATURE_IMAGE_BYTES
             raise invalid_argument(f'Serving signature name: "{name}" not found in signature def') from None
 
     def _classify(self, servable, request: dict) -> dict:

@@ -9,12 +9,13 @@ from typing import List, Optional
 import numpy as np
 import requests
 
-from serving.client_common import (CLASSIFY_SIGNATURE, IMAGE_FEATURE, PREDICT_SIGNATURE,
-                                   SIGNATURE_INPUTS, ClassifyResult, ModelInfo, PredictResult,
+import contract
+from serving.client_common import (SIGNATURE_INPUTS, ClassifyResult, ModelInfo, PredictResult,
                                    serialized_image_example, with_retries)
 from serving.errors import ServerUnreachable, ServingError
 
-_HTTP_CODES = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 409: "ABORTED", 429: "RESOURCE_EXHAUSTED",
+_HTTP_CODES = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 409: "ABORTED", 413: "RESOURCE_EXHAUSTED",
+               429: "RESOURCE_EXHAUSTED",
                499: "CANCELLED", 501: "UNIMPLEMENTED", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
 
 
@@ -93,7 +94,7 @@ class RestClient:
     # ---- API ----
 
     def predict(self, images: List[bytes], model: str, version: Optional[int] = None,
-                signature: str = PREDICT_SIGNATURE, input_key: Optional[str] = None,
+                signature: str = contract.SIGNATURE_IMAGE_BYTES, input_key: Optional[str] = None,
                 as_examples: Optional[bool] = None) -> PredictResult:
         default_key, default_examples = SIGNATURE_INPUTS.get(signature, (None, False))
         if as_examples if as_examples is not None else default_examples:
@@ -114,9 +115,9 @@ class RestClient:
         return PredictResult(version, outputs)
 
     def classify(self, images: List[bytes], model: str, version: Optional[int] = None,
-                 signature: str = CLASSIFY_SIGNATURE) -> ClassifyResult:
+                 signature: str = contract.SIGNATURE_CLASSIFY) -> ClassifyResult:
         body = {"signature_name": signature,
-                "examples": [{IMAGE_FEATURE: _b64(i)} for i in images]}
+                "examples": [{contract.IMAGE_KEY: _b64(i)} for i in images]}
         payload = self._request("POST", self._path(model, version) + ":classify", body)
         rows = [[(str(label), float(score)) for label, score in row] for row in payload.get("results", [])]
         return ClassifyResult(version, rows)

@@ -13,7 +13,7 @@ _VALUE_RANGE = {
 }
 
 
-def augmentation_layers(keras, scaling: str, strength: float = 1.0, seed: int = 7):
+def augmentation_layers(keras, scaling: str, strength: float, seed: int):
     """Random flip, rotation, zoom, brightness and contrast; None when strength is 0."""
     if strength <= 0:
         return None

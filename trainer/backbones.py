@@ -50,8 +50,8 @@ BACKBONES = {
         imagenet_url_dir=f"{_KERAS_WEIGHTS}/vgg16/",
     ),
     "small_cnn": Backbone(name="small_cnn", application=None, scaling="zero_to_one", pretrained=False),
-    # A TF Hub feature-vector module (trainer/hub_backbone.py); its scaling is a setting, TF Hub's
-    # [0, 1] convention by default (input_scaling).
+    # A TF Hub feature-vector module (trainer/hub_backbone.py): its scaling is a setting (--hub-scaling),
+    # and this, TF Hub's [0, 1] image convention, is that setting's default.
     HUB: Backbone(name=HUB, application=None, scaling="zero_to_one"),
 }
 
@@ -65,11 +65,9 @@ def get_backbone(name: str) -> Backbone:
         raise ValueError(f"unknown backbone {name!r}; choose one of {sorted(BACKBONES)}") from None
 
 
-def input_scaling(cfg: dict) -> str:
-    """The scaling Transform applies for the configured backbone (a TF Hub module's is configured)."""
-    if cfg["backbone"] == HUB:
-        return cfg.get("hub_scaling", BACKBONES[HUB].scaling)
-    return get_backbone(cfg["backbone"]).scaling
+def input_scaling(backbone: str, hub_scaling: str) -> str:
+    """The scaling Transform applies for `backbone`; a TF Hub module's is a setting (`hub_scaling`)."""
+    return hub_scaling if backbone == HUB else get_backbone(backbone).scaling
 
 
 def scale_pixels(tf, pixels_0_255, scaling: str):

@@ -8,6 +8,8 @@ with a new order every epoch from `seed`; nothing is cached, so memory does not 
 the dataset.
 """
 
+from typing import Optional
+
 import tensorflow as tf
 from tfx_bsl.public import tfxio
 
@@ -17,7 +19,7 @@ from contract import LABEL_KEY, TRANSFORMED_IMAGE_KEY
 SHUFFLE_BUFFER = 2048
 
 
-def raw_batches(data_accessor, file_patterns, raw_schema, batch_size: int, shuffle: bool, seed: int):
+def raw_batches(data_accessor, file_patterns, raw_schema, batch_size: int, shuffle: bool, seed: Optional[int]):
     """(raw features, label) batches; tfx_bsl reshuffles the records on every iteration (= Keras epoch)."""
     return data_accessor.tf_dataset_factory(
         file_patterns,
@@ -39,8 +41,9 @@ def transformed(raw, tft_layer):
 
 
 def image_dataset(data_accessor, file_patterns, tf_transform_output, batch_size: int, shuffle: bool,
-                  seed: int = 7):
-    """One streamed pass over the raw split (Keras epochs re-iterate it), as the network's input."""
+                  seed: Optional[int] = None):
+    """One streamed pass over the raw split (Keras epochs re-iterate it), as the network's input.
+    `seed` orders the shuffle (None: unshuffled reads need none)."""
     raw = raw_batches(data_accessor, file_patterns, tf_transform_output.raw_metadata.schema,
                       batch_size, shuffle, seed)
     return transformed(raw, tf_transform_output.transform_features_layer())

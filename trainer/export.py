@@ -10,17 +10,22 @@ All three run the same TFT graph through one TransformFeaturesLayer, and:
 - refuse, before decoding, an image whose header declares more than `max_image_pixels`
   pixels (trainer/image_guard.py), so real TF Serving is protected too;
 - ship TF Serving warm-up requests (assets.extra/tf_serving_warmup_requests, trainer/warmup.py).
+
+Beside the signatures, `pixels_to_probabilities` (a tf.function attribute): uint8 pixels -> the same
+network call, which the edge export converts to TFLite (components/lite_export).
 """
 
 import json
 import os
-from typing import List
+from typing import List, Optional
 
 import tensorflow as tf
 
 from contract.saved_model import mark_classify_signature
 import contract
-from trainer.image_guard import DEFAULT_MAX_PIXELS, refuse_oversized_images
+from contract import lite as lite_contract
+from trainer.backbones import scale_pixels
+from trainer.image_guard import refuse_oversized_images
 from trainer.warmup import write_warmup_requests
 
 
@@ -78,8 +83,21 @@ def float32_network(model):
     return copy
 
 
+def _add_pixels_function(module, network_probabilities, scaling: str, height: int, width: int) -> None:
+    """module.pixels_to_probabilities: uint8 RGB [N, H, W, 3] -> the backbone's scaling -> the network call
+    the signatures use. A tf.function attribute, not a signature: the edge export (components/lite_export)
+    converts it, so decoding and resizing stay outside, as on a phone."""
+    @tf.function(input_signature=[tf.TensorSpec([None, height, width, 3], tf.uint8, name="pixels")])
+    def pixels_to_probabilities(pixels):
+        return network_probabilities(scale_pixels(tf, tf.cast(pixels, tf.float32), scaling))
+
+    setattr(module, lite_contract.PIXELS_FUNCTION, pixels_to_probabilities)
+
+
 def export_serving_model(model, tf_transform_output, class_names: List[str], export_dir: str,
-                         provenance: dict, max_image_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+                         provenance: dict, max_image_pixels: int = contract.MAX_IMAGE_PIXELS,
+                         input_scaling: Optional[str] = None) -> None:
+    """input_scaling (the backbone's, trainer/backbones.py): also save module.pixels_to_probabilities."""
     class_table = tf.constant(list(class_names))
     module = _ServingModule(float32_network(model), tf_transform_output.transform_features_layer())
     # The raw schema (SchemaGen, infer_feature_shape) gives `image` shape [1] or [].
@@ -90,9 +108,12 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
         image_bytes = refuse_oversized_images(image_bytes, max_image_pixels)
         return {contract.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1]) if image_rank_one else image_bytes}
 
+    def network_probabilities(images):  # the one network call: the signatures and pixels_to_probabilities
+        return module._call_network(images)
+
     def predict_from_raw(raw_features):
         transformed = module.tft_layer(raw_features)
-        probabilities = module._call_network(transformed[contract.TRANSFORMED_IMAGE_KEY])
+        probabilities = network_probabilities(transformed[contract.TRANSFORMED_IMAGE_KEY])
         class_index = tf.argmax(probabilities, axis=-1)
         return {
             contract.OUTPUT_PROBABILITIES: probabilities,
@@ -117,20 +138,23 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
         probabilities = predict_from_raw(parse_examples(inputs))[contract.OUTPUT_PROBABILITIES]
         batch = tf.shape(probabilities)[0]
         classes = tf.tile(tf.expand_dims(class_table, 0), [batch, 1])
-        return {"classes": classes, "scores": probabilities}
+        return {contract.CLASSIFY_OUTPUT_CLASSES: classes, contract.CLASSIFY_OUTPUT_SCORES: probabilities}
 
     signatures = {
         contract.SIGNATURE_IMAGE_BYTES: serve_image_bytes.get_concrete_function(),
         contract.SIGNATURE_TF_EXAMPLE: serve_tf_example.get_concrete_function(),
         contract.SIGNATURE_CLASSIFY: classify.get_concrete_function(),
     }
+    if input_scaling:
+        _add_pixels_function(module, network_probabilities, input_scaling, *model.input_shape[1:3])
+        provenance = dict(provenance, **{lite_contract.INPUT_SCALING_KEY: input_scaling})
     tf.saved_model.save(module, export_dir, signatures=signatures)
     mark_classify_signature(export_dir, contract.SIGNATURE_CLASSIFY)  # TF Serving's Classify API needs it
     # assets.extra is copied by TF Serving tooling but never loaded as part of the graph.
     write_warmup_requests(export_dir)
-    extra = os.path.join(export_dir, "assets.extra")
+    extra = os.path.join(export_dir, contract.MODEL_EXTRA_DIR)
     provenance = dict(provenance, max_image_pixels=int(max_image_pixels))
-    with tf.io.gfile.GFile(os.path.join(extra, "labels.txt"), "w") as f:
+    with tf.io.gfile.GFile(os.path.join(extra, contract.VOCABULARY_FILE), "w") as f:
         f.write("".join(n + "\n" for n in class_names))
-    with tf.io.gfile.GFile(os.path.join(extra, "snout_model.json"), "w") as f:
+    with tf.io.gfile.GFile(os.path.join(extra, contract.MODEL_INFO_FILE), "w") as f:
         f.write(json.dumps(provenance, indent=2, sort_keys=True))

@@ -15,7 +15,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from trainer.model import HeadParams, build_classifier, build_head_on_features
+from trainer.model import build_classifier, build_head_on_features
+from trainer.settings import HeadParams, Network, TunerSettings
 
 ALGORITHMS = ("random", "bayesian", "hyperband")
 OBJECTIVE = "val_accuracy"
@@ -30,10 +31,10 @@ def search_space(hp) -> HeadParams:
     )
 
 
-def pooled_features(keras, datasets, cfg, base=None, augment=None) -> List[Tuple[np.ndarray, np.ndarray]]:
+def pooled_features(keras, datasets, network: Network, base=None, augment=None) -> List[Tuple[np.ndarray, np.ndarray]]:
     """Runs the frozen base (+ global average pooling) once over each (images, labels) dataset.
 
-    `base`: the network's own base (the Trainer's), else one is built from cfg. `augment`: a
+    `base`: the network's own base (the Trainer's), else one is built from `network`. `augment`: a
     Keras augmentation model applied (in training mode) before the base, for augmented views.
     """
     from trainer.model import build_base
@@ -41,8 +42,7 @@ def pooled_features(keras, datasets, cfg, base=None, augment=None) -> List[Tuple
     import tensorflow as tf
 
     if base is None:
-        base = build_base(keras, cfg["backbone"], int(cfg["image_size"]), cfg["weights"],
-                          cfg.get("hub_handle", ""))
+        base = build_base(keras, network)
     pool = keras.layers.GlobalAveragePooling2D()
 
     def embed_batch(images):
@@ -62,37 +62,35 @@ def pooled_features(keras, datasets, cfg, base=None, augment=None) -> List[Tuple
     return results
 
 
-def make_tuner(keras, cfg, directory: str, project: str, feature_dim: int = 0):
+def make_tuner(keras, settings: TunerSettings, directory: str, project: str, feature_dim: int = 0):
     """A KerasTuner tuner over the head: on pooled features if feature_dim, else the full network."""
     import keras_tuner as kt
 
-    num_classes = len(cfg["class_names"])
+    num_classes = len(settings.class_names)
 
     def build(hp):
         head = search_space(hp)
         if feature_dim:
             return build_head_on_features(keras, feature_dim, num_classes, head)
-        model, _ = build_classifier(keras, num_classes=num_classes, image_size=int(cfg["image_size"]),
-                                    backbone=cfg["backbone"], weights=cfg["weights"], head=head,
-                                    hub_handle=cfg.get("hub_handle", ""))
+        model, _ = build_classifier(keras, num_classes=num_classes, network=settings.network, head=head)
         return model
 
-    algorithm = cfg.get("tuner_algorithm", "random")
+    algorithm = settings.algorithm
     common = dict(objective=kt.Objective(OBJECTIVE, "max"), directory=directory, project_name=project,
-                  seed=int(cfg.get("seed", 7)), overwrite=True)
-    trials = int(cfg["tuner_trials"])
+                  seed=settings.seed, overwrite=True)
+    trials = settings.trials
     if algorithm == "random":
         return time_trials(kt.RandomSearch(build, max_trials=trials, **common))
     if algorithm == "bayesian":
         return time_trials(kt.BayesianOptimization(build, max_trials=trials, **common))
     if algorithm == "hyperband":
         # Hyperband sizes its own bracket from max_epochs; trials is an upper bound on its budget.
-        return time_trials(kt.Hyperband(build, max_epochs=max(2, int(cfg["tuner_epochs"])), factor=3,
+        return time_trials(kt.Hyperband(build, max_epochs=max(2, settings.epochs), factor=3,
                                         hyperband_iterations=1, **common))
     raise ValueError(f"unknown tuner algorithm {algorithm!r}; choose one of {ALGORITHMS}")
 
 
-def prepare_search(keras, cfg, train, evaluate, directory: str, project: str):
+def prepare_search(keras, settings: TunerSettings, train, evaluate, directory: str, project: str):
     """(tuner, fit kwargs) for the configured mode: the one recipe the Tuner component and `snout tune` share.
 
     `train`/`evaluate` yield (scaled images, labels) batches, uncached. In cached mode (pretrained
@@ -104,17 +102,17 @@ def prepare_search(keras, cfg, train, evaluate, directory: str, project: str):
     # every Python object TensorFlow and TFX ever made: ~1.5 s a call, most of a cached trial's cost.
     # Freezing what exists now takes it out of those walks; only the trials' own objects are scanned.
     gc.freeze()
-    if cfg.get("tuner_mode", "cached") == "cached" and get_backbone(cfg["backbone"]).pretrained:
+    if settings.mode == "cached" and get_backbone(settings.network.backbone).pretrained:
         start = time.time()
-        (x_train, y_train), (x_eval, y_eval) = pooled_features(keras, [train, evaluate], cfg)
+        (x_train, y_train), (x_eval, y_eval) = pooled_features(keras, [train, evaluate], settings.network)
         print(f"[snout] tuner: cached {len(x_train) + len(x_eval)} pooled base outputs "
               f"({x_train.shape[1]} features) in {time.time() - start:.1f}s; searching the head on them")
-        tuner = make_tuner(keras, cfg, directory, project, x_train.shape[1])
+        tuner = make_tuner(keras, settings, directory, project, x_train.shape[1])
         return tuner, {"x": x_train, "y": y_train, "validation_data": (x_eval, y_eval),
-                       "batch_size": int(cfg["batch_size"])}
+                       "batch_size": settings.batch_size}
     print("[snout] tuner: full mode, the base runs in every trial")
     # Decoded images are cached across trials and epochs; only the base is recomputed.
-    return make_tuner(keras, cfg, directory, project), {"x": train.cache(), "validation_data": evaluate.cache()}
+    return make_tuner(keras, settings, directory, project), {"x": train.cache(), "validation_data": evaluate.cache()}
 
 
 def trials_table(tuner) -> List[Dict]:

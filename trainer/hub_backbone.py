@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from trainer.base_weights import WeightsUnavailable
 
-HUB_SCALING = "zero_to_one"  # TF Hub's common image signature: float RGB in [0, 1]
 # Documented input sizes of TF Hub families whose handle names do not end in _<size>.
 _DOCUMENTED_SIZES = {"inception_v3": 299, "inception_resnet_v2": 299, "efficientnet/b0": 224,
                      "efficientnet/b1": 240, "efficientnet/b2": 260, "efficientnet/b3": 300,

@@ -9,9 +9,8 @@ any other format pass through and decoding refuses them as before.
 
 import tensorflow as tf
 
-# The same bound as `snout ingest --max-pixels` (PIL's decompression-bomb limit): what ingest
-# would refuse to read, the model refuses to decode.
-DEFAULT_MAX_PIXELS = 89_478_485
+import contract
+
 _HEADER_BYTES = 26  # the furthest field read: BMP height, bytes 22-25
 
 
@@ -38,23 +37,26 @@ def declared_heights_widths(image_bytes):
     """int64 [N, 2]: the height and width each encoded JPEG/PNG/GIF/BMP declares; 0, 0 for other bytes."""
     headers = _headers(image_bytes)
 
-    def starts_with(prefix: bytes):
-        return tf.equal(tf.strings.substr(image_bytes, 0, len(prefix)), prefix)
+    def is_format(name: str):
+        """Rows starting with any of contract.IMAGE_SIGNATURES' magic bytes for `name`."""
+        found = [tf.equal(tf.strings.substr(image_bytes, 0, len(magic)), magic)
+                 for magic, format_name in contract.IMAGE_SIGNATURES if format_name == name]
+        return tf.reduce_any(tf.stack(found), axis=0)
 
     png = tf.stack([_unsigned(headers, 20, 4, True), _unsigned(headers, 16, 4, True)], axis=1)
     gif = tf.stack([_unsigned(headers, 8, 2, False), _unsigned(headers, 6, 2, False)], axis=1)
     # A negative BMP height means a top-down bitmap.
     bmp = tf.abs(tf.stack([_signed_32(_unsigned(headers, 22, 4, False)),
                            _signed_32(_unsigned(headers, 18, 4, False))], axis=1))
-    is_jpeg = starts_with(b"\xff\xd8\xff")
+    is_jpeg = is_format("JPEG")
     jpeg_rows = tf.where(is_jpeg)
     jpeg_sizes = tf.map_fn(lambda encoded: tf.cast(tf.image.extract_jpeg_shape(encoded)[:2], tf.int64),
                            tf.gather_nd(image_bytes, jpeg_rows), fn_output_signature=tf.TensorSpec([2], tf.int64))
     jpeg = tf.scatter_nd(jpeg_rows, jpeg_sizes, tf.shape(png, out_type=tf.int64))
     sizes = tf.zeros_like(png)
-    for is_format, format_sizes in [(starts_with(b"BM"), bmp), (starts_with(b"GIF8"), gif),
-                                    (starts_with(b"\x89PNG\r\n\x1a\n"), png), (is_jpeg, jpeg)]:
-        sizes = tf.where(is_format[:, None], format_sizes, sizes)
+    for rows, format_sizes in [(is_format("BMP"), bmp), (is_format("GIF"), gif), (is_format("PNG"), png),
+                               (is_jpeg, jpeg)]:
+        sizes = tf.where(rows[:, None], format_sizes, sizes)
     return sizes
 
 

@@ -4,35 +4,19 @@ Every builder takes the Keras module as a parameter (see keras_compat.py): the T
 calls them with Keras 3, the Trainer with tf_keras, and both get the same network.
 """
 
-from dataclasses import asdict, dataclass
-from typing import Any, Dict
-
 from trainer import base_weights, hub_backbone
 from trainer.backbones import HUB, build_small_cnn, get_backbone
+from trainer.settings import HeadParams, Network
 from contract import TRANSFORMED_IMAGE_KEY
 
 
-@dataclass
-class HeadParams:
-    """The hyperparameters the Tuner searches (and the Trainer's defaults)."""
-
-    learning_rate: float = 1e-3
-    head_units: int = 128
-    head_layers: int = 1
-    dropout: float = 0.2
-
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> "HeadParams":
-        return cls(**{k: type(getattr(cls(), k))(values[k]) for k in asdict(cls()) if k in values})
-
-
-def build_base(keras, backbone: str, image_size: int, weights: str, hub_handle: str = ""):
-    spec = get_backbone(backbone)
+def build_base(keras, network: Network):
+    spec = get_backbone(network.backbone)
     if spec.name == HUB:
-        return hub_backbone.build_base(keras, hub_handle, image_size)
+        return hub_backbone.build_base(keras, network.hub_handle, network.image_size)
     if spec.application is None:
-        return build_small_cnn(keras, image_size)
-    return base_weights.build_base(keras, spec, image_size, weights)
+        return build_small_cnn(keras, network.image_size)
+    return base_weights.build_base(keras, spec, network.image_size, network.weights)
 
 
 def add_head(keras, features, num_classes: int, head: HeadParams):
@@ -45,8 +29,7 @@ def add_head(keras, features, num_classes: int, head: HeadParams):
     return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
 
 
-def build_classifier(keras, *, num_classes: int, image_size: int, backbone: str, weights: str,
-                     head: HeadParams, base=None, hub_handle: str = ""):
+def build_classifier(keras, *, num_classes: int, network: Network, head: HeadParams, base=None):
     """Returns (classifier, base): image_xf -> base -> GlobalAveragePooling -> head.
 
     A pretrained base is frozen and always called with training=False, so its BatchNorm
@@ -54,16 +37,17 @@ def build_classifier(keras, *, num_classes: int, image_size: int, backbone: str,
     """
     if num_classes < 2:
         raise ValueError(f"need at least 2 classes, got {num_classes}")
-    spec = get_backbone(backbone)
+    spec = get_backbone(network.backbone)
     if base is None:
-        base = build_base(keras, backbone, image_size, weights, hub_handle)
+        base = build_base(keras, network)
     base.trainable = not spec.pretrained
-    inputs = keras.Input(shape=(image_size, image_size, 3), name=TRANSFORMED_IMAGE_KEY)
+    size = network.image_size
+    inputs = keras.Input(shape=(size, size, 3), name=TRANSFORMED_IMAGE_KEY)
     x = base(inputs, training=False) if spec.pretrained else base(inputs)
     x = keras.layers.GlobalAveragePooling2D(name="head_pool")(x)
     if not spec.pretrained:
         x = keras.layers.Dropout(0.5, name="cnn_dropout")(x)  # the from-scratch baseline overfits fast
-    model = keras.Model(inputs, add_head(keras, x, num_classes, head), name=f"snout_{backbone}")
+    model = keras.Model(inputs, add_head(keras, x, num_classes, head), name=f"snout_{network.backbone}")
     compile_classifier(keras, model, head.learning_rate)
     return model, base
 

@@ -7,6 +7,7 @@ the exported model runs it (through TFT's layer) on raw bytes at serving time.
 import tensorflow as tf
 
 from trainer.backbones import scale_pixels
+from trainer.settings import TransformSettings
 from contract import IMAGE_KEY, LABEL_KEY, TRANSFORMED_IMAGE_KEY
 
 
@@ -26,8 +27,8 @@ def preprocess_image(encoded, image_size: int, scaling: str):
 
 
 def preprocessing_fn(inputs, custom_config):
-    image_size = int(custom_config["image_size"])
-    scaling = custom_config["scaling"]  # the backbone's input scaling: all Transform needs to know of it
+    settings = TransformSettings.from_config(custom_config)
+    image_size, scaling = settings.image_size, settings.scaling  # all Transform needs to know of the backbone
     encoded = tf.reshape(inputs[IMAGE_KEY], [-1])  # [batch] even if the schema says [batch, 1]
     images = tf.map_fn(
         lambda e: preprocess_image(e, image_size, scaling),

@@ -23,6 +23,7 @@ import numpy as np
 from trainer.head_search import pooled_features
 from trainer.model import build_head_on_features, compile_classifier
 from trainer.progress import epoch_progress
+from trainer.settings import HeadParams, Network, TrainerSettings
 
 # Augmented views of each training image whose base outputs phase 1 keeps (with the clean one).
 # One: it matches what phase 2 and serving see less than the clean view does, and each more
@@ -95,13 +96,13 @@ def history_of(fit) -> Dict:
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
 
-def cached_features(keras, base, cfg, train_plain, validation, augmenter):
+def cached_features(keras, base, network: Network, train_plain, validation, augmenter):
     """((train features, labels), (validation features, labels)): one base pass per view kept."""
     start = time.time()
-    train_clean, validation_features = pooled_features(keras, [train_plain, validation], cfg, base=base)
+    train_clean, validation_features = pooled_features(keras, [train_plain, validation], network, base=base)
     views = [train_clean]
     if augmenter is not None:
-        views += pooled_features(keras, [train_plain] * AUGMENTED_VIEWS, cfg, base=base, augment=augmenter)
+        views += pooled_features(keras, [train_plain] * AUGMENTED_VIEWS, network, base=base, augment=augmenter)
     x = np.concatenate([v[0] for v in views])
     y = np.concatenate([v[1] for v in views])
     print(f"[snout] phase 1: base run once over {len(train_clean[1])} training images x {len(views)} view(s) "
@@ -109,14 +110,15 @@ def cached_features(keras, base, cfg, train_plain, validation, augmenter):
     return (x, y), validation_features
 
 
-def train_head_on_features(keras, features, num_classes: int, head, cfg, log_dir: str):
+def train_head_on_features(keras, features, num_classes: int, head: HeadParams, settings: TrainerSettings,
+                           log_dir: str):
     """Trains the head alone on pooled base outputs; returns (head model, history, best val accuracy)."""
     (x, y), validation = features
     model = build_head_on_features(keras, x.shape[1], num_classes, head)
     keep_best, cbs = callbacks(keras, log_dir, stop_on="val_loss", patience=HEAD_PATIENCE)
-    batch_size = int(cfg["batch_size"])
+    batch_size = settings.batch_size
     steps_per_epoch = -(-len(y) // batch_size)
-    epochs = max(int(cfg["epochs"]), min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
+    epochs = max(settings.epochs, min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
     fit = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, shuffle=True,
                     verbose=0, callbacks=cbs)
     history = history_of(fit)
@@ -132,18 +134,18 @@ def copy_head(source, target) -> None:
             target.get_layer(layer.name).set_weights(layer.get_weights())
 
 
-def fine_tune(keras, strategy, model, base, train, validation, cfg, head, log_dir: str, phase1_best: float,
-              history: Dict) -> None:
+def fine_tune(keras, strategy, model, base, train, validation, settings: TrainerSettings, head: HeadParams,
+              log_dir: str, phase1_best: float, history: Dict) -> None:
     """Phase 2 on streamed images; restores the phase-1 weights unless it did at least as well."""
     phase1_weights = snapshot(model)
     with strategy.scope():
-        unfrozen = unfreeze_top(keras, base, int(cfg["fine_tune_layers"]))
-        lr = head.learning_rate * float(cfg.get("fine_tune_lr_factor", 0.1))
+        unfrozen = unfreeze_top(keras, base, settings.fine_tune_layers)
+        lr = head.learning_rate * settings.fine_tune_lr_factor
         compile_classifier(keras, model, lr)  # recompile so the new trainable set takes effect
     print(f"[snout] phase 2: fine-tuning the top {unfrozen} weighted base layers at learning rate {lr:g}")
     keep_best, cbs = callbacks(keras, os.path.join(log_dir, "phase2_fine_tune"), stop_on="val_accuracy",
-                               patience=int(cfg.get("early_stopping_patience", 3)))
-    fit = model.fit(train, validation_data=validation, epochs=int(cfg["fine_tune_epochs"]), verbose=2,
+                               patience=settings.early_stopping_patience)
+    fit = model.fit(train, validation_data=validation, epochs=settings.fine_tune_epochs, verbose=2,
                     callbacks=cbs)
     history["phase2_fine_tune"] = history_of(fit)
     kept = keep_best.best >= phase1_best
@@ -154,9 +156,9 @@ def fine_tune(keras, strategy, model, base, train, validation, cfg, head, log_di
           + ("kept" if kept else "discarded, shipping the phase-1 model"))
 
 
-def train_from_scratch(keras, model, train, validation, cfg, log_dir: str) -> Dict:
+def train_from_scratch(keras, model, train, validation, settings: TrainerSettings, log_dir: str) -> Dict:
     """A base trained from scratch changes every step: the whole network trains on streamed images."""
     _, cbs = callbacks(keras, os.path.join(log_dir, "phase1_head"), stop_on="val_accuracy",
-                       patience=int(cfg.get("early_stopping_patience", 3)))
-    fit = model.fit(train, validation_data=validation, epochs=int(cfg["epochs"]), verbose=2, callbacks=cbs)
+                       patience=settings.early_stopping_patience)
+    fit = model.fit(train, validation_data=validation, epochs=settings.epochs, verbose=2, callbacks=cbs)
     return {"phase1_head": history_of(fit)}

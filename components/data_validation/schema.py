@@ -61,15 +61,7 @@ def write_schema(schema, path: str) -> None:
 def check_class_names(schema, schema_path: str, class_names: Sequence[str], hint: str) -> None:
     """One-line UserError when labels.txt is not the class list the schema was made for."""
     known = schema_class_names(schema)
-    if not known or list(class_names) == known:
-        return
-    unknown = [c for c in class_names if c not in known]
-    missing = [c for c in known if c not in class_names]
-    if unknown:
-        what = f"unknown class(es) {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}"
-    elif missing:
-        what = f"class(es) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} gone"
-    else:
-        what = "the same classes in another order (label indices would change meaning)"
-    raise UserError(f"labels.txt does not match the dataset's schema {schema_path} "
-                    f"({len(known)} classes): {what}; {hint}")
+    difference = contract.class_list_difference(class_names, known) if known else None
+    if difference:
+        raise UserError(f"{contract.VOCABULARY_FILE} does not match the dataset's schema {schema_path} "
+                        f"({len(known)} classes): {difference}; {hint}")

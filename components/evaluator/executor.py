@@ -80,7 +80,11 @@ class Executor(tfx_evaluator.Executor):
 
         evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
         blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
-        split = (json_utils.loads(exec_properties.get(specs.EXAMPLE_SPLITS_KEY) or "null") or [contract.EVAL_SPLIT])[0]
+        if baseline is not None and exec_properties.get(SERVED_MODEL_DIR_KEY):
+            # A served version is no MLMD artifact: TFX recorded id 0 as its id, which KFP's v2 entrypoint
+            # fails to map to an artifact name (KeyError: 0). gate.json names the served version instead.
+            blessing.mlmd_artifact.custom_properties.pop(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, None)
+        (split,) = json_utils.loads(exec_properties[specs.EXAMPLE_SPLITS_KEY])  # the gate's one split
         result = self._decide(evaluation_uri, exec_properties, split, baseline_info)
         result.validation = self._validation(input_dict, exec_properties, evaluation_uri)
         result.calibration = calibration.read(evaluation_uri, temperature)
@@ -133,13 +137,12 @@ class Executor(tfx_evaluator.Executor):
         if baseline_info.get("skipped"):
             checks.append(gate.skipped_regression_check(baseline_info["skipped"], max_drop))
         elif None in paired + [value(ev.ACCURACY), value(ev.ACCURACY, ev.BASELINE)]:  # fail closed
-            checks.append(ev.GateCheck("no_regression", True, False, "no-regression check could not be computed: "
-                                         "TFMA gave no paired counts or accuracy for both models", threshold=max_drop))
+            checks.append(gate.uncomputed_regression_check(max_drop))
         else:
             baseline_info["accuracy"] = value(ev.ACCURACY, ev.BASELINE)
             checks.append(gate.regression_check(value(ev.ACCURACY), baseline_info["accuracy"], int(paired[0]),
                                                 int(paired[1]), count, max_drop, split))
-        blessed = all(c.passed for c in checks if c.applied)
+        blessed = not any(c.state is ev.CheckState.FAILED for c in checks)
         return ev.GateResult(blessed=blessed, split=split, example_count=count, checks=checks, baseline=baseline_info)
 
     def _validation(self, input_dict, exec_properties, evaluation_uri: str) -> dict:
@@ -174,10 +177,11 @@ def _tfma_failures(evaluation_uri: str, split: str, accuracy_check: ev.GateCheck
             value = failure.metric_value.double_value.value if failure.metric_value.HasField("double_value") else None
             shown = f"{value:.4f}" if value is not None else "not computed"
             found.append(ev.GateCheck(
-                "tfma_threshold", True, False,
-                f"{split} {failure.metric_key.name}{' change' if failure.metric_key.is_diff else ''} {shown} on the "
-                f"{where or 'overall'} slice failed its threshold: {failure.message or 'outside the bound'}",
-                failure.metric_key.name, where or "overall", value))
+                name="tfma_threshold", state=ev.CheckState.FAILED,
+                sentence=f"{split} {failure.metric_key.name}{' change' if failure.metric_key.is_diff else ''} {shown} "
+                         f"on the {where or 'overall'} slice failed its threshold: "
+                         f"{failure.message or 'outside the bound'}",
+                metric=failure.metric_key.name, slice=where or "overall", value=value))
     return found
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from typing import List, Optional
 
-from contract import MODEL_EXTRA_DIR, VOCABULARY_FILE
-from contract.evaluation import ACCURACY, GateCheck
+from contract import MODEL_EXTRA_DIR, VOCABULARY_FILE, class_list_difference
+from contract.evaluation import ACCURACY, CheckState, GateCheck
 
 ALPHA = 0.05  # one-sided significance of the McNemar test
 
@@ -35,19 +35,29 @@ def _examples(count: Optional[int], split: str) -> str:
 def min_accuracy_check(accuracy: Optional[float], min_accuracy: float, count: Optional[int],
                        split: str, slice_name: str = "overall") -> GateCheck:
     if accuracy is None:
-        return GateCheck("min_accuracy", True, False, f"{split} accuracy was not computed, so it cannot reach the "
-                         f"minimum {min_accuracy:.4f} (--min-accuracy)", ACCURACY, slice_name, None, min_accuracy)
+        return GateCheck(name="min_accuracy", state=CheckState.FAILED,
+                         sentence=f"{split} accuracy was not computed, so it cannot reach the minimum "
+                                  f"{min_accuracy:.4f} (--min-accuracy)",
+                         slice=slice_name, threshold=min_accuracy)
     passed = accuracy >= min_accuracy
     relation = "is at least" if passed else "is below"
     return GateCheck(
-        "min_accuracy", True, passed,
-        f"{split} accuracy {accuracy:.4f} on {_examples(count, split)} ({slice_name} slice) {relation} the minimum "
-        f"{min_accuracy:.4f} (--min-accuracy)", ACCURACY, slice_name, accuracy, min_accuracy)
+        name="min_accuracy", state=CheckState.PASSED if passed else CheckState.FAILED,
+        sentence=f"{split} accuracy {accuracy:.4f} on {_examples(count, split)} ({slice_name} slice) {relation} "
+                 f"the minimum {min_accuracy:.4f} (--min-accuracy)",
+        slice=slice_name, value=accuracy, threshold=min_accuracy)
 
 
 def skipped_regression_check(reason: str, max_accuracy_drop: float) -> GateCheck:
-    return GateCheck("no_regression", False, True, f"no-regression check skipped: {reason}",
+    return GateCheck(name="no_regression", state=CheckState.SKIPPED, sentence=f"no-regression check skipped: {reason}",
                      threshold=max_accuracy_drop)
+
+
+def uncomputed_regression_check(max_accuracy_drop: float) -> GateCheck:
+    """Fails closed: without TFMA's paired counts the candidate cannot be shown not to regress."""
+    return GateCheck(name="no_regression", state=CheckState.FAILED,
+                     sentence="no-regression check could not be computed: TFMA gave no paired counts or accuracy "
+                              "for both models", threshold=max_accuracy_drop)
 
 
 def regression_check(candidate: float, baseline: float, candidate_only: int, baseline_only: int,
@@ -69,8 +79,9 @@ def regression_check(candidate: float, baseline: float, candidate_only: int, bas
     else:
         verdict, passed = (f"a drop of {drop:.4f}, more than the allowed {max_accuracy_drop:.4f} "
                            f"(--max-accuracy-drop) and not noise: {disagreement} < {alpha})", False)
-    return GateCheck("no_regression", True, passed, f"{head}: {verdict}", ACCURACY, "overall", drop,
-                     max_accuracy_drop, numbers)
+    return GateCheck(name="no_regression", state=CheckState.PASSED if passed else CheckState.FAILED,
+                     sentence=f"{head}: {verdict}", metric=ACCURACY, value=drop, threshold=max_accuracy_drop,
+                     numbers=numbers)
 
 
 def class_list_mismatch(candidate: List[str], baseline: Optional[List[str]]) -> Optional[str]:
@@ -78,11 +89,7 @@ def class_list_mismatch(candidate: List[str], baseline: Optional[List[str]]) -> 
     if baseline is None:
         return (f"the baseline model has no class list ({MODEL_EXTRA_DIR}/{VOCABULARY_FILE}), "
                 "so it may be for another task")
-    if list(baseline) == list(candidate):
+    difference = class_list_difference(baseline, candidate)
+    if difference is None:
         return None
-
-    def describe(names):
-        return f"{len(names)} classes: {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}"
-
-    return (f"the baseline model was trained for a different class list ({describe(baseline)}; "
-            f"the candidate has {describe(candidate)})")
+    return f"the baseline model was trained for a different class list than the candidate's ({difference})"

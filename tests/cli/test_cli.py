@@ -19,7 +19,7 @@ def test_flags_reach_the_config_and_defaults_match_the_dataclass():
     assert (config.image_size, config.enable_cache, config.tune, config.tuner_algorithm) == (96, False, True, "hyperband")
     default = _config()
     assert default == SnoutConfig()
-    assert default.trainer_config(["a", "b"], "d")["augment_strength"] == SnoutConfig().augment_strength
+    assert default.trainer_settings(["a", "b"], "d").augment_strength == SnoutConfig().augment_strength
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -87,6 +87,14 @@ def test_imported_hyperparameters_are_staged_alone_in_their_folder(tmp_path):
 
     with pytest.raises(UserError, match="not a KerasTuner"):
         stage_hyperparameters(SnoutConfig(workspace=str(tmp_path / "ws"), hyperparameters=str(bad)))
+    bad.write_text('{"values": {"head_units": 64.5}}')  # refused here, not in the middle of the Trainer
+    with pytest.raises(UserError, match=r"not a KerasTuner .*HeadParams.head_units: expected int"):
+        stage_hyperparameters(SnoutConfig(workspace=str(tmp_path / "ws"), hyperparameters=str(bad)))
+    # Remote (Kubeflow): the artifact is the folder, whether the folder or the file in it was named.
+    for given in ("gs://b/tuning/best_hyperparameters", "gs://b/tuning/best_hyperparameters/best_hyperparameters.txt"):
+        remote = SnoutConfig(hyperparameters=given)
+        stage_hyperparameters(remote)
+        assert remote.hyperparameters == "gs://b/tuning/best_hyperparameters"
 
 
 def test_console_script_help_lists_every_command():
@@ -100,13 +108,13 @@ def test_example_validator_anomalies_are_read_per_split(tmp_path):
 
     from report.dataset import read_anomalies
 
-    for split, feature in (("train", None), ("eval", "label")):
+    for split, feature in (("train", None), ("test", "label")):
         proto = anomalies_pb2.Anomalies()
         if feature:
             proto.anomaly_info[feature].short_description = "Out-of-range values"
         (tmp_path / f"Split-{split}").mkdir()
         (tmp_path / f"Split-{split}" / "SchemaDiff.pb").write_bytes(proto.SerializeToString())
-    assert read_anomalies(str(tmp_path)) == {"eval": {"label": "Out-of-range values"}, "train": {}}
+    assert read_anomalies(str(tmp_path)) == {"test": {"label": "Out-of-range values"}, "train": {}}
 
 
 def _outcome(n_classes, blessed=True):
@@ -116,9 +124,11 @@ def _outcome(n_classes, blessed=True):
     per_class = {f"breed_{i:03d}": {ev.PRECISION: 0.9, ev.RECALL: 0.5 + i / (2 * n_classes), "support": 3}
                  for i in range(n_classes)}
     del per_class["breed_001"][ev.PRECISION]  # never predicted: precision undefined
-    checks = [ev.GateCheck("min_accuracy", True, blessed, "test accuracy 0.7000 on 360 test examples (overall slice) "
-                           "is below the minimum 0.8000 (--min-accuracy)", value=0.7, threshold=0.8),
-              ev.GateCheck("no_regression", False, True, "no-regression check skipped: no baseline model")]
+    checks = [ev.GateCheck(name="min_accuracy", state=ev.CheckState.PASSED if blessed else ev.CheckState.FAILED,
+                           sentence="test accuracy 0.7000 on 360 test examples (overall slice) is below the minimum "
+                                    "0.8000 (--min-accuracy)", value=0.7, threshold=0.8),
+              ev.GateCheck(name="no_regression", state=ev.CheckState.SKIPPED,
+                           sentence="no-regression check skipped: no baseline model")]
     return RunOutcome(blessed=blessed, split="test", accuracy=0.7, top_k_accuracy=0.93, example_count=360,
                       validation={"split": "validation", ev.ACCURACY: 0.72, ev.EXAMPLE_COUNT: 360},
                       checks=checks, per_class=per_class)

@@ -42,5 +42,27 @@ def test_min_accuracy_sentence_names_metric_value_threshold_and_slice():
 
 def test_class_lists_must_match_to_compare():
     assert gate.class_list_mismatch(["cat", "dog"], ["cat", "dog"]) is None
-    assert "different class list" in gate.class_list_mismatch(["a", "b", "c"], ["cat", "dog"])
+    assert "different class list than the candidate's (cat, dog added, a, b, c missing)" in gate.class_list_mismatch(
+        ["a", "b", "c"], ["cat", "dog"])
     assert "no class list" in gate.class_list_mismatch(["cat", "dog"], None)
+
+
+def test_one_class_list_comparison_for_every_check():
+    import contract
+
+    assert contract.class_list_difference(["a", "b"], ["a", "b"]) is None
+    assert "another order" in contract.class_list_difference(["b", "a"], ["a", "b"])
+    assert contract.class_list_difference(["a", "b", "owl"], ["a", "b"]) == "owl added"
+    assert contract.class_list_difference(["a"], ["a", "b"]) == "b missing"
+    assert contract.class_list_difference(list("abcdefg"), ["a"]) == "b, c, d, e, f and 1 more added"
+    assert contract.class_list_difference(["a", "a", "b"], ["a", "b"]) == "3 names for 2 classes"
+
+
+def test_a_check_states_what_became_of_it_in_words():
+    from contract.evaluation import CheckState, GateCheck
+
+    skipped = gate.skipped_regression_check("no baseline model", 0.0)
+    assert skipped.state is CheckState.SKIPPED and not skipped.applied and skipped.passed  # blocks nothing
+    failed = gate.uncomputed_regression_check(0.0)
+    assert failed.state is CheckState.FAILED and failed.applied and not failed.passed
+    assert GateCheck(name="x", state="passed", sentence="s").state is CheckState.PASSED  # as read from gate.json

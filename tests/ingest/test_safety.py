@@ -77,10 +77,10 @@ def test_a_failed_run_leaves_the_previous_dataset_byte_for_byte(tmp_path, monkey
 def test_a_successful_run_replaces_the_whole_dataset(tmp_path):
     src = two_classes(str(tmp_path / "src"))
     out = str(tmp_path / "data")
-    os.makedirs(os.path.join(out, contract.EVAL_SPLIT))  # a legacy two-split dataset's folder
-    fx.write(os.path.join(out, contract.EVAL_SPLIT, "old.tfrecord.gz"), b"old")
+    os.makedirs(os.path.join(out, contract.OLD_LAYOUT_EVAL_DIR))  # an older snout's train/ + eval/ dataset: re-ingesting replaces it
+    fx.write(os.path.join(out, contract.OLD_LAYOUT_EVAL_DIR, "old.tfrecord.gz"), b"old")
     api.ingest(out, src, **FAST)
-    assert not os.path.exists(os.path.join(out, contract.EVAL_SPLIT))
+    assert not os.path.exists(os.path.join(out, contract.OLD_LAYOUT_EVAL_DIR))
     assert sorted(os.listdir(tmp_path)) == ["data", "src"]
     assert oct(os.stat(out).st_mode & 0o777) != oct(0o700)  # not the temporary folder's private mode
 

@@ -12,7 +12,7 @@ IMAGE = "eu.gcr.io/proj/snout:0.1.0"
 
 
 def test_profiles_are_named_and_documented():
-    assert profile_names() == ["local", "dataflow", "flink", "spark"]
+    assert profile_names() == ["local", "dataflow", "flink", "spark", "portable", "dask"]
     for profile in PROFILES.values():
         assert profile.summary and profile.needs
 
@@ -24,10 +24,10 @@ def test_local_is_direct_runner_multiprocessing_one_worker_per_core():
         "--direct_running_mode=multi_threading", "--direct_num_workers=0"]
 
 
-def test_local_matches_what_snout_run_uses_today():
-    config = SnoutConfig()
-    assert beam_args("local", workers=config.beam_workers or None, mode=config.beam_mode) == \
-        config.beam_pipeline_args()
+def test_snout_run_default_is_unchanged():
+    """What `snout run` used before the shared option set: multi-processing, one worker per core here."""
+    assert SnoutConfig().beam_pipeline_args() == ["--direct_running_mode=multi_processing",
+                                                  f"--direct_num_workers={os.cpu_count() or 1}"]
 
 
 def test_dataflow():
@@ -43,7 +43,7 @@ def test_dataflow_names_every_missing_parameter():
     with pytest.raises(UserError) as e:
         beam_args("dataflow", project="proj", region=None)
     message = str(e.value)
-    for name in ("region", "temp_location", "image", "--beam-region", "--beam-temp-location", "--image"):
+    for name in ("region", "temp_location", "image", "--beam-region", "--beam-temp-location", "--beam-image"):
         assert name in message
     assert "project" not in message.split("needs")[1].split("(")[0]
 
@@ -76,7 +76,7 @@ def test_portable_runners_need_a_job_endpoint(profile):
 
 
 def test_unknown_profile_and_parameters_are_user_errors():
-    with pytest.raises(UserError, match="local, dataflow, flink, spark"):
+    with pytest.raises(UserError, match="local, dataflow, flink, spark, portable, dask"):
         beam_args("samza")
     with pytest.raises(UserError, match="job_endpoint"):
         beam_args("local", job_endpoint="x:1")
@@ -86,3 +86,21 @@ def test_extra_args_are_appended_and_checked():
     assert beam_args("local", workers=2, extra_args=["--foo=1"])[-1] == "--foo=1"
     with pytest.raises(UserError, match="--name=value"):
         beam_args("local", extra_args=["foo"])
+
+
+def test_portable_to_a_job_service_with_an_external_worker_pool():
+    args = beam_args("portable", job_endpoint="embed", environment_type="EXTERNAL",
+                     environment_config="localhost:50000")
+    assert args == ["--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=EXTERNAL",
+                    "--environment_config=localhost:50000"]
+    assert beam_args("portable", job_endpoint="embed", environment_type="LOOPBACK") == [
+        "--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"]
+    with pytest.raises(UserError, match="--beam-image"):
+        beam_args("portable", job_endpoint="js:8099")  # DOCKER (the default) needs the worker image
+
+
+def test_dask_needs_its_scheduler():
+    assert beam_args("dask", dask_address="127.0.0.1:8786") == [
+        "--runner=apache_beam.runners.dask.dask_runner.DaskRunner", "--dask_client_address=127.0.0.1:8786"]
+    with pytest.raises(UserError, match="--dask-address"):
+        beam_args("dask")

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 ID_OFFSET = 1_000_000
 UPSTREAM = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "ClassNamesCheck",
             "Transform", "Tuner"}
-DOWNSTREAM = {"Trainer", "Evaluator", "SavedModelInfraValidator", "IdempotentPusher"}
+DOWNSTREAM = {"Trainer", "Evaluator", "SavedModelInfraValidator", "IdempotentPusher", "LiteExport", "LitePusher"}
 RESOLVER = "latest_blessed_model_resolver"  # resolves afresh on every run, never cached
 
 

@@ -22,7 +22,7 @@ ROOT = "gs://snout-bucket/root"
 DATA = "gs://snout-bucket/data"
 HYPERPARAMETERS = "gs://snout-bucket/tuning/best_hyperparameters"
 BASE_TASKS = {"ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "ClassNamesCheck", "Transform",
-              "Trainer", "Evaluator", "IdempotentPusher"}
+              "Trainer", "Evaluator", "IdempotentPusher", "LiteExport", "LitePusher"}
 RESOLVER = "latest_blessed_model_resolver"
 KFP_INFRA, VERTEX_INFRA = "InfraValidator", "SavedModelInfraValidator"
 
@@ -51,7 +51,12 @@ def _container(spec, task):
 
 
 def _param(spec, task, name):
-    return _tasks(spec)[task]["inputs"]["parameters"][name]["runtimeValue"]["constantValue"]
+    """A task's constant parameter as a plain value: schema 2.1 (kfp) `constant`, 2.0 (vertex) `constantValue`."""
+    value = _tasks(spec)[task]["inputs"]["parameters"][name]["runtimeValue"]
+    if "constant" in value:
+        return value["constant"]
+    (old_style,) = value["constantValue"].values()
+    return int(old_style) if "intValue" in value["constantValue"] else old_style
 
 
 def _executor_kinds(spec_dict):
@@ -105,6 +110,9 @@ def test_kfp_spec_has_every_component_and_its_dependencies(kfp_spec):
     pusher_inputs = tasks["IdempotentPusher"]["inputs"]["artifacts"]
     assert {k: v["taskOutputArtifact"]["producerTask"] for k, v in pusher_inputs.items()} == {
         "model_blessing": "Evaluator", "infra_blessing": KFP_INFRA}
+    # The edge export converts the Trainer's model; its push waits for the SavedModel's version.
+    assert deps["LiteExport"] == {"ImportExampleGen", "Trainer"}
+    assert deps["LitePusher"] == {"IdempotentPusher", "LiteExport"}
 
 
 def test_vertex_job_keeps_the_resolver_and_validates_in_process(vertex_job):
@@ -119,6 +127,18 @@ def test_vertex_job_keeps_the_resolver_and_validates_in_process(vertex_job):
     assert deps["IdempotentPusher"] == {"Evaluator", "Trainer", VERTEX_INFRA}
     assert set(_tasks(spec)["IdempotentPusher"]["inputs"]["artifacts"]) == {"model", "model_blessing",
                                                                             "infra_blessing"}
+    assert deps["LitePusher"] == {"IdempotentPusher", "LiteExport"}  # the SavedModel's push never waits for it
+
+
+def test_kfp_spec_is_schema_2_1_which_the_kfp_backend_reads(kfp_spec):
+    """KFP 2's driver resolves only `constant` values, and TFX's entrypoint reads the executor input's
+    parameterValues (all KFP 2 fills) only when given the inputs spec: both are schema 2.1."""
+    assert kfp_spec["schemaVersion"] == "2.1.0"
+    for name, task in _tasks(kfp_spec).items():
+        for param in task.get("inputs", {}).get("parameters", {}).values():
+            assert "constantValue" not in param.get("runtimeValue", {}), name
+    for kind_task in ("Transform", "Evaluator"):
+        assert "--json_serialized_inputs_spec_args" in _container(kfp_spec, kind_task)["args"]
 
 
 def test_executor_kinds_per_target(kfp_spec, vertex_job):
@@ -133,10 +153,10 @@ def test_executor_kinds_per_target(kfp_spec, vertex_job):
 
 
 def test_kfp_infra_validation_is_tf_serving_2_16_on_kubernetes_with_warmup(kfp_spec):
-    serving = json.loads(_param(kfp_spec, KFP_INFRA, "serving_spec")["stringValue"])
+    serving = json.loads(_param(kfp_spec, KFP_INFRA, "serving_spec"))
     assert serving["tensorflow_serving"] == {"image_name": "tensorflow/serving", "tags": ["2.16.1"]}
     assert "kubernetes" in serving and serving["model_name"] == "snout"
-    request = json.loads(_param(kfp_spec, KFP_INFRA, "request_spec")["stringValue"])
+    request = json.loads(_param(kfp_spec, KFP_INFRA, "request_spec"))
     assert request["make_warmup"] is True
     assert request["tensorflow_serving"]["signature_names"] == ["serving_tf_example", "classification"]
     assert _container(kfp_spec, KFP_INFRA)["image"] == IMAGE
@@ -146,7 +166,7 @@ def test_remote_hyperparameters_are_imported_from_their_uri(kfp_spec):
     executor = _tasks(kfp_spec)["hyperparameters_importer"]["componentRef"]["name"]
     importer = kfp_spec["deploymentSpec"]["executors"][kfp_spec["components"][executor]["executorLabel"]]["importer"]
     # The file was given: the HyperParameters artifact is its folder.
-    assert importer["artifactUri"] == {"constantValue": {"stringValue": HYPERPARAMETERS}}
+    assert importer["artifactUri"] == {"constant": HYPERPARAMETERS}  # schema 2.1: what KFP's importer reads
 
 
 def test_image_and_pipeline_root_as_configured(vertex_job, kfp_spec):
@@ -186,9 +206,9 @@ def test_beam_args_carried_into_the_executors(vertex_job, kfp_spec):
 
 def test_code_comes_from_the_image_not_local_paths(vertex_job):
     spec = vertex_job["pipelineSpec"]
-    assert _param(spec, "Transform", "preprocessing_fn") == {"stringValue": "trainer.module.preprocessing_fn"}
-    assert _param(spec, "Trainer", "run_fn") == {"stringValue": "trainer.module.run_fn"}
-    assert _param(spec, "Tuner", "tuner_fn") == {"stringValue": "trainer.module.tuner_fn"}
+    assert _param(spec, "Transform", "preprocessing_fn") == "trainer.module.preprocessing_fn"
+    assert _param(spec, "Trainer", "run_fn") == "trainer.module.run_fn"
+    assert _param(spec, "Tuner", "tuner_fn") == "trainer.module.tuner_fn"
     text = json.dumps(vertex_job)
     for local in ("module_file", "module_path", ".whl", "_wheels", "/work/", "/tmp/", "file://"):
         assert local not in text, local
@@ -196,11 +216,14 @@ def test_code_comes_from_the_image_not_local_paths(vertex_job):
 
 def test_data_model_settings_and_push_destination(vertex_job):
     spec = vertex_job["pipelineSpec"]
-    assert _param(spec, "ImportExampleGen", "input_base") == {"stringValue": DATA}
-    custom = json.loads(_param(spec, "Trainer", "custom_config")["stringValue"])
+    assert _param(spec, "ImportExampleGen", "input_base") == DATA
+    custom = json.loads(_param(spec, "Trainer", "custom_config"))
     assert custom["class_names"] == ["cat", "dog"] and custom["epochs"] == 7
-    push = json.loads(_param(spec, "IdempotentPusher", "push_destination")["stringValue"])
+    push = json.loads(_param(spec, "IdempotentPusher", "push_destination"))
     assert push["filesystem"]["base_directory"] == f"{ROOT}/serving/snout"
+    assert _param(spec, "LitePusher", "base_directory") == f"{ROOT}/serving/snout-lite"
+    lite = json.loads(_param(spec, "LiteExport", "settings"))
+    assert lite["max_accuracy_drop"] == 0.01 and lite["calibration_images"] == 200 and lite["split"] == "test"
 
 
 def test_class_names_read_from_labels_txt_and_checked_against_it(tmp_path):
@@ -212,10 +235,10 @@ def test_class_names_read_from_labels_txt_and_checked_against_it(tmp_path):
     kf.classes = ["cat", "dog", "fox"]
     assert kubeflow_runner.dataset_info(kf)[0] == ["cat", "dog", "fox"]
     kf.classes = ["dog", "cat", "fox"]
-    with pytest.raises(UserError, match=r"--classes: .* in another order"):
+    with pytest.raises(UserError, match=r"--classes dog,cat,fox do not match .*labels.txt: the same classes in another"):
         kubeflow_runner.dataset_info(kf)
     kf.classes = ["cat", "dog"]
-    with pytest.raises(UserError, match=r"--classes: class names \['cat', 'dog'\] are not the data's"):
+    with pytest.raises(UserError, match=r"--classes cat,dog do not match .*labels.txt: fox missing"):
         kubeflow_runner.dataset_info(kf)
     missing = kubeflow_runner.KubeflowConfig(image=IMAGE, pipeline_root=ROOT, data=f"file://{tmp_path}/none")
     with pytest.raises(UserError, match="--classes"):
@@ -225,8 +248,8 @@ def test_class_names_read_from_labels_txt_and_checked_against_it(tmp_path):
 def test_unverifiable_classes_are_checked_by_the_pipeline_at_run_time(kfp_spec):
     """gs://snout-bucket is unreadable here: --classes is compiled in, and ClassNamesCheck reads labels.txt
     on the cluster before Transform (components/vocabulary_check.py)."""
-    assert _param(kfp_spec, "ClassNamesCheck", "data_uri") == {"stringValue": DATA}
-    assert json.loads(_param(kfp_spec, "ClassNamesCheck", "class_names")["stringValue"]) == ["cat", "dog"]
+    assert _param(kfp_spec, "ClassNamesCheck", "data_uri") == DATA
+    assert json.loads(_param(kfp_spec, "ClassNamesCheck", "class_names")) == ["cat", "dog"]
 
 
 @pytest.mark.parametrize("argv, message", [

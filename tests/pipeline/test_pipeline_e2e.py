@@ -12,6 +12,7 @@ import tensorflow as tf
 
 import contract
 import sample_data
+from contract.lite import VARIANT_FILES, lite_base_dir
 from tests.fixtures.pipeline import run, tiny_config
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +23,19 @@ def _n_test(config) -> int:
 
 ALL_NODES = {"ImportExampleGen", "latest_blessed_model_resolver", "StatisticsGen", "ImportSchemaGen",
              "ExampleValidator", "ClassNamesCheck", "Transform", "Tuner", "Trainer", "Evaluator",
-             "SavedModelInfraValidator", "IdempotentPusher"}
+             "SavedModelInfraValidator", "IdempotentPusher", "LiteExport", "LitePusher"}
+
+
+def _lite(result):
+    """The run's edge export: lite_parity.json and LitePusher's record (report/lite.py)."""
+    from report.lite import read_latest
+
+    return read_latest(os.path.abspath(result.config.metadata_path), result.config.pipeline_name)
+
+
+def _lite_versions(config):
+    base = lite_base_dir(config.model_serving_dir)
+    return sorted(os.listdir(base)) if os.path.isdir(base) else []
 
 
 def test_first_run_blesses_and_pushes_a_servable_model(first_pipeline_run):
@@ -42,6 +55,21 @@ def test_first_run_blesses_and_pushes_a_servable_model(first_pipeline_run):
     assert os.path.isfile(os.path.join(outcome.pushed_dir, "saved_model.pb"))
     with open(os.path.join(os.path.dirname(result.config.model_serving_dir), "models.config")) as f:
         assert result.config.model_serving_dir in f.read()  # TF Serving's multi-model config
+    # The edge export: checked on the examples the Evaluator graded, pushed beside the SavedModel's version.
+    lite = _lite(result)
+    assert lite.parity["example_count"] == outcome.example_count
+    assert lite.parity["variants"]["float"]["agreement"] >= 0.9, lite.parity["variants"]["float"]["sentence"]
+    timed = [lite.parity["saved_model"]] + list(lite.parity["variants"].values())  # one thread, a fresh process
+    assert all(numbers["latency_ms"] > 0 for numbers in timed), lite.parity.get("latency_error")
+    passed = [v for v, numbers in lite.parity["variants"].items() if numbers["passed"]]
+    assert lite.pushed_variants == passed
+    if passed:
+        lite_dir = os.path.join(lite_base_dir(result.config.model_serving_dir), outcome.pushed_version)
+        assert sorted(os.listdir(lite_dir)) == sorted([VARIANT_FILES[v] for v in passed] + ["labels.txt",
+                                                                                            "lite_parity.json"])
+        from serving.lite_predict import labels_in
+
+        assert labels_in(os.path.join(lite_dir, VARIANT_FILES[passed[0]])) == ["cat", "dog"]
 
 
 def test_pushed_model_names_sample_photos(first_pipeline_run):
@@ -85,6 +113,10 @@ def test_rerun_is_cached_and_pushes_no_duplicate(first_pipeline_run):
     assert again.outcome.blessed and again.outcome.pushed and again.outcome.already_served
     assert again.outcome.pushed_version == first_pipeline_run.outcome.pushed_version
     assert again.versions == first_pipeline_run.versions  # no new version directory
+    assert "LiteExport" in cached  # the same model: the same TFLite files, not converted again
+    assert _lite_versions(again.config) == _lite_versions(first_pipeline_run.config)
+    lite = _lite(again)
+    assert lite.unchanged or not lite.pushed  # nothing copied twice
     # The Resolver's baseline is now the same model: the paired check sees no disagreement.
     regression = next(c for c in again.outcome.checks if c.name == "no_regression")
     assert regression.applied and regression.passed
@@ -97,12 +129,12 @@ def _flip_train_labels(src: str, dst: str) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("photos"))
     for path in contract.split_files(dst, contract.TRAIN_SPLIT):
         flipped = []
-        for raw in tf.data.TFRecordDataset(path, compression_type="GZIP"):
+        for raw in contract.record_dataset([path]):
             example = tf.train.Example.FromString(raw.numpy())
             label = example.features.feature[contract.LABEL_KEY].int64_list.value
             label[0] = 1 - label[0]
             flipped.append(example.SerializeToString())
-        with tf.io.TFRecordWriter(path, tf.io.TFRecordOptions(compression_type="GZIP")) as writer:
+        with contract.record_writer(path) as writer:
             for raw in flipped:
                 writer.write(raw)
 
@@ -121,6 +153,8 @@ def test_bad_model_is_not_blessed_and_the_good_one_stays_served(first_pipeline_r
                for f in bad.outcome.failed_thresholds)
     assert not any("{" in f or "double_value" in f for f in bad.outcome.failed_thresholds)
     assert bad.versions == good.versions  # the served model is still the good one
+    assert _lite_versions(bad.config) == _lite_versions(good.config)
+    assert "SavedModel was not pushed" in _lite(bad).reason
 
 
 def test_local_server_serves_the_pushed_model_over_grpc_and_rest(first_pipeline_run):

@@ -16,7 +16,7 @@ def model_base(tmp_path_factory):
     """<serving_dir>/snout/ with one version, its labels in assets.extra as the Pusher's model has."""
     serving_dir = str(tmp_path_factory.mktemp("serving"))
     version_dir = install_version(fixture_model_template(), serving_dir, "snout", 3)
-    contract.write_vocabulary(os.path.join(version_dir, batch_predict.MODEL_LABELS_DIR), ["blue", "red"])
+    contract.write_vocabulary(os.path.join(version_dir, contract.MODEL_EXTRA_DIR), ["blue", "red"])
     return os.path.join(serving_dir, "snout")
 
 

@@ -23,7 +23,7 @@ def test_label_or_unsure_keeps_the_probability():
 def model_dir(tmp_path_factory):
     serving_dir = str(tmp_path_factory.mktemp("serving"))
     version_dir = install_version(fixture_model_template(), serving_dir, "snout", 1)
-    contract.write_vocabulary(os.path.join(version_dir, batch_predict.MODEL_LABELS_DIR), ["blue", "red"])
+    contract.write_vocabulary(os.path.join(version_dir, contract.MODEL_EXTRA_DIR), ["blue", "red"])
     return version_dir
 
 

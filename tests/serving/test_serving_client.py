@@ -13,8 +13,9 @@ import pytest
 
 from tests.fixtures.serving import BLUE, RED, free_port, make_serving_dir, solid_image
 
+import contract
 from cli import main as snout_cli, predict as predict_cli, serve as serve_cli
-from serving.client_common import image_format, with_retries
+from serving.client_common import with_retries
 from serving.errors import ServerUnreachable, ServingError
 from serving.grpc_client import GrpcClient
 from serving.rest_client import RestClient
@@ -120,9 +121,10 @@ def test_client_modules_do_not_import_tensorflow():
 
 
 def test_image_sniffing():
-    assert image_format(solid_image(RED)) == "JPEG"
-    assert image_format(solid_image(RED, "PNG")) == "PNG"
-    assert image_format(b"hello") is None
+    """The clients skip what contract.image_format does not recognise."""
+    assert contract.image_format(solid_image(RED)) == "JPEG"
+    assert contract.image_format(solid_image(RED, "PNG")) == "PNG"
+    assert contract.image_format(b"hello") is None
 
 
 # ---------------------------------------------------------------- snout predict

@@ -5,15 +5,14 @@ before and after (printed; asserted only against the gigabytes an unbounded deco
 
 import base64
 import json
-import socket
 
 import grpc
 import numpy as np
 import pytest
 import requests
 
-from tests.fixtures.serving import (BLUE, RED, make_serving_dir, png_declaring, rss_mb, solid_image,
-                                    start_server_process, stop_server_process)
+from tests.fixtures.serving import (BLUE, RED, ZeroBody, make_serving_dir, peak_rss_mb, png_declaring, raw_http,
+                                    rss_mb, solid_image, start_server_process, stop_server_process)
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
@@ -104,27 +103,29 @@ def test_request_bytes_bounded_on_both_apis(bounded):
     code, _ = _refused(stub, [big])
     assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
     r = requests.post(url + "/v1/models/snout:predict", data=big, timeout=30)
-    assert r.status_code == 429  # RESOURCE_EXHAUSTED, as TF Serving maps it
+    assert r.status_code == 413  # RESOURCE_EXHAUSTED, with HTTP's own status for a body too large
     assert "larger than the server's limit" in r.json()["error"]
+    r = requests.post(url + "/v1/models/snout:predict", data=big[:MAX_BYTES], timeout=30)
+    assert r.status_code == 400 and "JSON" in r.json()["error"]  # the limit itself is read
 
 
-def _raw_http(url, payload: bytes, read_timeout=30.0) -> bytes:
-    host, port = url.split("//")[1].split(":")
-    with socket.create_connection((host, int(port)), timeout=read_timeout) as s:
-        s.sendall(payload)
-        answer = b""
-        while True:
-            data = s.recv(65536)
-            if not data:
-                return answer
-            answer += data
+def test_refused_rest_body_is_dropped_not_held(bounded):
+    """A 200 MB body to a server whose limit is 256 KiB: answered 413, read and thrown away in
+    small blocks, so the server's peak RSS grows by far less than the body."""
+    proc, _, url = bounded
+    before = peak_rss_mb(proc.pid, reset=True)
+    r = requests.post(url + "/v1/models/snout:predict", data=ZeroBody(200_000_000), timeout=60)
+    assert r.status_code == 413
+    growth = peak_rss_mb(proc.pid) - before
+    print(f"\n200 MB REST body (refused): server peak RSS +{growth:.0f} MB")
+    assert growth < 50
 
 
 @pytest.mark.parametrize("header", [b"Content-Length: -1", b"Content-Length: abc",
                                     b"Transfer-Encoding: chunked"])
 def test_rest_malformed_length_headers_are_400(bounded, header):
     _, _, url = bounded
-    answer = _raw_http(url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n")
+    answer = raw_http(url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
     assert b'"error"' in answer
 
@@ -142,7 +143,7 @@ def test_rest_client_that_stops_sending_is_dropped(bounded):
     """Content-Length says 100 bytes, none come: the server closes the connection after its
     read timeout (2 s here) instead of holding a thread, and keeps serving."""
     _, stub, url = bounded
-    answer = _raw_http(url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n"
+    answer = raw_http(url, b"POST /v1/models/snout:predict HTTP/1.1\r\nHost: x\r\n"
                             b"Content-Length: 100\r\n\r\n", read_timeout=60)
     assert answer == b""
     r = requests.post(url + "/v1/models/snout:predict",

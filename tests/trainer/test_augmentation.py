@@ -4,14 +4,15 @@ import numpy as np
 
 import trainer.keras_compat as keras_compat
 from trainer.augmentation import augmentation_layers
-from trainer.model import HeadParams, build_classifier, with_augmentation
+from tests.fixtures.settings import head, network
+from trainer.model import build_classifier, with_augmentation
 
 
 def test_augmentation_wraps_only_the_training_model():
     keras = keras_compat.training_keras()
-    classifier, _ = build_classifier(keras, num_classes=2, image_size=32, backbone="small_cnn", weights="none",
-                                     head=HeadParams(head_units=8))
-    augmenter = augmentation_layers(keras, "zero_to_one", 1.0)
+    classifier, _ = build_classifier(keras, num_classes=2, network=network(image_size=32, backbone="small_cnn",
+                                                                           weights="none"), head=head(head_units=8))
+    augmenter = augmentation_layers(keras, "zero_to_one", 1.0, seed=7)
     training_model = with_augmentation(keras, classifier, augmenter)
     assert "augmentation" in [l.name for l in training_model.layers]
     assert "augmentation" not in [l.name for l in classifier.layers]
@@ -24,7 +25,7 @@ def test_augmentation_wraps_only_the_training_model():
 
 
 def test_strength_zero_means_no_augmentation():
-    assert augmentation_layers(keras_compat.training_keras(), "minus_one_to_one", 0) is None
+    assert augmentation_layers(keras_compat.training_keras(), "minus_one_to_one", 0, seed=7) is None
 
 
 def test_backbones_build_with_their_scaling():
@@ -34,8 +35,8 @@ def test_backbones_build_with_their_scaling():
 
     keras = keras_compat.training_keras()
     for name in ("efficientnet_b0", "vgg16", "small_cnn"):
-        model, base = build_classifier(keras, num_classes=3, image_size=32, backbone=name, weights="none",
-                                       head=HeadParams(head_units=8))
+        model, base = build_classifier(keras, num_classes=3, network=network(image_size=32, backbone=name,
+                                                                             weights="none"), head=head(head_units=8))
         assert model.output_shape == (None, 3)
         assert base.trainable == (name == "small_cnn")  # pretrained bases start frozen
     pixels = tf.constant([[[[255.0, 0.0, 0.0]]]])

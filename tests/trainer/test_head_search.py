@@ -5,12 +5,13 @@ import json
 import numpy as np
 import pytest
 
-import trainer.keras_compat as keras_compat
-from trainer import head_search
-from trainer.model import HeadParams
+import dataclasses
 
-CFG = {"class_names": ["a", "b", "c"], "tuner_trials": 3, "tuner_epochs": 8, "seed": 3,
-       "backbone": "mobilenet_v2", "image_size": 32, "weights": "none"}
+import trainer.keras_compat as keras_compat
+from tests.fixtures.settings import head, tuner_settings
+from trainer import head_search
+
+SETTINGS = tuner_settings(["a", "b", "c"], tuner_trials=3, tuner_epochs=8, seed=3, image_size=32, weights="none")
 
 
 def _separable(n, dim=16, seed=0):
@@ -25,20 +26,23 @@ def test_search_on_cached_features_finds_a_good_head(tmp_path, algorithm):
     keras = keras_compat.tuning_keras()
     x, y = _separable(300)
     xv, yv = _separable(60, seed=1)
-    tuner = head_search.make_tuner(keras, dict(CFG, tuner_algorithm=algorithm), str(tmp_path), "t", feature_dim=16)
+    tuner = head_search.make_tuner(keras, dataclasses.replace(SETTINGS, algorithm=algorithm), str(tmp_path), "t",
+                                   feature_dim=16)
     tuner.search(x, y, validation_data=(xv, yv), epochs=8, batch_size=16, verbose=0)
     rows = head_search.trials_table(tuner)
     assert rows and rows[0]["val_accuracy"] >= 0.9
     assert all(r["seconds"] is not None and r["seconds"] > 0 for r in rows)
     assert rows == sorted(rows, key=lambda r: -r["val_accuracy"])
     best = json.loads(head_search.best_hyperparameters_json(tuner))["values"]
-    head = HeadParams.from_dict(best)
-    assert head.head_units in (64, 128, 256) and 1e-4 <= head.learning_rate <= 3e-3
+    tuned = head().tuned({"values": best})
+    assert tuned.head_units in (64, 128, 256) and 1e-4 <= tuned.learning_rate <= 3e-3
+    assert tuned.to_config() == {name: best[name] for name in tuned.to_config()}  # every value from the search
 
 
 def test_unknown_algorithm_is_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown tuner algorithm"):
-        head_search.make_tuner(keras_compat.tuning_keras(), dict(CFG, tuner_algorithm="grid"), str(tmp_path), "t", 4)
+        head_search.make_tuner(keras_compat.tuning_keras(), dataclasses.replace(SETTINGS, algorithm="grid"),
+                               str(tmp_path), "t", 4)
 
 
 def test_pooled_features_are_computed_once_per_image():
@@ -47,5 +51,5 @@ def test_pooled_features_are_computed_once_per_image():
     keras = keras_compat.tuning_keras()
     images = np.random.default_rng(0).uniform(-1, 1, (10, 32, 32, 3)).astype("float32")
     dataset = tf.data.Dataset.from_tensor_slices((images, np.arange(10))).batch(4)
-    [(features, labels)] = head_search.pooled_features(keras, [dataset], CFG)
+    [(features, labels)] = head_search.pooled_features(keras, [dataset], SETTINGS.network)
     assert features.shape == (10, 1280) and labels.tolist() == list(range(10))

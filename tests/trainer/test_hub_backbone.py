@@ -18,8 +18,9 @@ from tests.fixtures.hub_module import FEATURES, save_feature_vector_module
 from tests.fixtures.serving import BLUE, RED, free_port, solid_image
 from tests.fixtures.transform import transform_output
 from trainer import head_search, hub_backbone
+from tests.fixtures.settings import head, trainer_settings, tuner_settings
 from trainer.export import export_serving_model
-from trainer.model import HeadParams, build_classifier
+from trainer.model import build_classifier
 from trainer import training
 
 SIZE = 48  # the size the test module declares
@@ -39,12 +40,14 @@ def _config(**overrides):
 
 def test_input_size_and_scaling_come_from_flags_module_or_documented_name(module_dir):
     config = _config(hub_handle=module_dir)
-    cfg = config.trainer_config(CLASSES, "")
-    assert cfg["image_size"] == SIZE  # declared by the module's call signature, not --image-size 128
-    assert cfg["hub_scaling"] == "zero_to_one" and cfg["weights"] == "hub_module"
-    assert cfg["hub_handle"] == os.path.abspath(module_dir) and cfg["fine_tune_epochs"] == config.fine_tune_epochs
-    assert _config(hub_handle=module_dir, hub_image_size=64).trainer_config(CLASSES, "")["image_size"] == 64
-    assert _config(backbone="mobilenet_v2").trainer_config(CLASSES, "").get("hub_handle") is None
+    settings = config.trainer_settings(CLASSES, "")
+    assert settings.network.image_size == SIZE  # declared by the module's call signature, not --image-size 128
+    assert settings.network.scaling == "zero_to_one" and settings.network.weights == "hub_module"
+    assert settings.network.hub_handle == os.path.abspath(module_dir)
+    assert settings.fine_tune_epochs == config.fine_tune_epochs
+    assert config.transform_settings().image_size == SIZE  # Transform resizes to what the network takes
+    assert _config(hub_handle=module_dir, hub_image_size=64).network().image_size == 64
+    assert _config(backbone="mobilenet_v2").network().hub_handle == ""
     # TF Hub's documented names, used when the module accepts any size.
     assert hub_backbone.documented_size("https://tfhub.dev/google/imagenet/mobilenet_v2_130_224/feature_vector/5") == 224
     assert hub_backbone.documented_size("https://tfhub.dev/tensorflow/efficientnet/b3/feature-vector/1") == 300
@@ -54,7 +57,7 @@ def test_input_size_and_scaling_come_from_flags_module_or_documented_name(module
 
 def test_a_module_without_trainable_variables_skips_phase_2(tmp_path):
     frozen = save_feature_vector_module(str(tmp_path / "frozen"), image_size=SIZE, trainable=False)
-    assert _config(hub_handle=frozen, fine_tune_epochs=3).trainer_config(CLASSES, "")["fine_tune_epochs"] == 0
+    assert _config(hub_handle=frozen, fine_tune_epochs=3).trainer_settings(CLASSES, "").fine_tune_epochs == 0
 
 
 def test_a_handle_that_cannot_be_downloaded_stops_with_one_line_naming_it(tmp_path):
@@ -93,24 +96,22 @@ def test_trainer_frozen_then_fine_tuned_exported_and_served(module_dir, tmp_path
     keras = keras_compat.training_keras()
     keras.utils.set_random_seed(1)
     strategy = tf.distribute.get_strategy()
-    head = HeadParams(learning_rate=5e-2, head_units=8)
-    model, base = build_classifier(keras, num_classes=2, image_size=SIZE, backbone="hub", weights="hub_module",
-                                   head=head, hub_handle=module_dir)
+    hub_head = head(learning_rate=5e-2, head_units=8)
+    settings = trainer_settings(CLASSES, backbone="hub", hub_handle=module_dir, epochs=30, fine_tune_epochs=2,
+                                fine_tune_layers=30, fine_tune_lr_factor=0.2, early_stopping_patience=30, batch_size=8)
+    model, base = build_classifier(keras, num_classes=2, network=settings.network, head=hub_head)
     hub_layer = base.get_layer("hub_module")
     assert type(hub_layer).__module__.startswith("tensorflow_hub")  # tensorflow-hub's KerasLayer
     assert {w.name.split("/")[0] for w in model.trainable_weights} == {"head_dense_0", "probabilities"}
     module_before = [w.numpy() for w in hub_layer.weights]
-    cfg = {"epochs": 30, "fine_tune_epochs": 2, "fine_tune_layers": 30, "fine_tune_lr_factor": 0.2,
-           "early_stopping_patience": 30, "batch_size": 8, "backbone": "hub", "hub_handle": module_dir,
-           "image_size": SIZE, "weights": "hub_module"}
     # The Trainer's path (trainer/module.py): the head on cached module outputs, then phase 2 on images.
-    features = training.cached_features(keras, base, cfg, _dataset(), _dataset(16), None)
-    head_model, phase1, phase1_best = training.train_head_on_features(keras, features, 2, head, cfg,
+    features = training.cached_features(keras, base, settings.network, _dataset(), _dataset(16), None)
+    head_model, phase1, phase1_best = training.train_head_on_features(keras, features, 2, hub_head, settings,
                                                                       str(tmp_path / "logs" / "phase1_head"))
     training.copy_head(head_model, model)
     history = {"phase1_head": phase1}
-    training.fine_tune(keras, strategy, model, base, _dataset(), _dataset(16), cfg, head, str(tmp_path / "logs"),
-                       phase1_best, history)
+    training.fine_tune(keras, strategy, model, base, _dataset(), _dataset(16), settings, hub_head,
+                       str(tmp_path / "logs"), phase1_best, history)
     assert max(history["phase1_head"]["val_accuracy"]) == 1.0
     assert hub_layer.trainable  # phase 2 unfroze the module as a whole
     changed = [not np.array_equal(a, w.numpy()) for a, w in zip(module_before, hub_layer.weights)]
@@ -119,7 +120,7 @@ def test_trainer_frozen_then_fine_tuned_exported_and_served(module_dir, tmp_path
     assert not any(c for c, t in zip(changed, trainable) if not t)  # BatchNorm statistics never drift
 
     export_dir = str(tmp_path / "export")
-    export_serving_model(model, transform_output({"image_size": SIZE, "scaling": "zero_to_one"}),
+    export_serving_model(model, transform_output(SIZE, settings.network.scaling),
                          CLASSES, export_dir, provenance={"backbone": "hub", "hub_handle": module_dir})
     served = tf.saved_model.load(export_dir)
     out = served.signatures[contract.SIGNATURE_IMAGE_BYTES](
@@ -131,14 +132,13 @@ def test_trainer_frozen_then_fine_tuned_exported_and_served(module_dir, tmp_path
 
 def test_keras3_tuner_runs_the_module_for_cached_features_and_in_full_mode(module_dir, tmp_path):
     keras3 = keras_compat.tuning_keras()
-    cfg = {"backbone": "hub", "hub_handle": module_dir, "image_size": SIZE, "weights": "hub_module",
-           "class_names": CLASSES, "tuner_trials": 1, "tuner_epochs": 1, "batch_size": 8, "seed": 3}
-    [(features, labels)] = head_search.pooled_features(keras3, [_dataset(16)], cfg)
+    settings = tuner_settings(CLASSES, backbone="hub", hub_handle=module_dir, tuner_trials=1, tuner_epochs=1,
+                              batch_size=8, seed=3, tuner_mode="full")
+    [(features, labels)] = head_search.pooled_features(keras3, [_dataset(16)], settings.network)
     module = tf.saved_model.load(module_dir)
     direct = module(tf.concat([images for images, _ in _dataset(16)], 0), training=False).numpy()
     assert features.shape == (16, FEATURES) and len(labels) == 16
     np.testing.assert_allclose(features, direct, atol=1e-5)
-    tuner, fit = head_search.prepare_search(keras3, dict(cfg, tuner_mode="full"), _dataset(), _dataset(16),
-                                            str(tmp_path), "full")
+    tuner, fit = head_search.prepare_search(keras3, settings, _dataset(), _dataset(16), str(tmp_path), "full")
     tuner.search(epochs=1, verbose=0, **fit)
     assert head_search.trials_table(tuner)[0]["val_accuracy"] is not None

