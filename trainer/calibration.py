@@ -69,6 +69,19 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray, iterations: i
     return float(1.0 / ((low + high) / 2.0))
 
 
+def fit_on(probabilities: np.ndarray, labels: np.ndarray) -> Dict[str, float]:
+    """The temperature for these (validation) predictions, with the ECE before and after it on them."""
+    t = fit_temperature(probabilities, labels)
+    return {"temperature": t, "examples": int(len(labels)),
+            "ece_before": expected_calibration_error(probabilities, labels),
+            "ece_after": expected_calibration_error(tempered(probabilities, t), labels)}
+
+
+def tempered_tf(tf, probabilities, temperature: float):
+    """softmax(log p / T) in the graph: what the exported model computes (trainer/export.py)."""
+    return tf.nn.softmax(tf.math.log(tf.maximum(probabilities, LOG_FLOOR)) / float(temperature), axis=-1)
+
+
 def confidence_and_correct(probabilities: np.ndarray, labels: np.ndarray):
     probabilities = np.asarray(probabilities)
     return probabilities.max(axis=1), probabilities.argmax(axis=1) == np.asarray(labels).reshape(-1)

@@ -20,7 +20,10 @@ def _chain(network):
     if len(layers) < 3:
         return None
     base, tail, last = layers[0], layers[1:-1], layers[-1]
-    shape = getattr(base, "output_shape", None)
+    try:
+        shape = base.output_shape
+    except (AttributeError, RuntimeError):  # e.g. a TF Hub layer that reports no output shape
+        shape = None
     if not (isinstance(shape, tuple) and len(shape) == 4) or not hasattr(last, "kernel"):
         return None
     return base, tail, last

@@ -2,9 +2,10 @@
 
 Phase 1 pays for the base once. While the base is frozen, an image's pooled base output
 never changes, so the base runs once per image (plus once per kept augmented view, see
-AUGMENTED_VIEWS) and the head trains on those features until the validation loss stops
-improving: epochs there cost milliseconds, so the head converges instead of stopping
-after a few passes. Its weights then go into the full network (base + head).
+AUGMENTED_VIEWS) and the head (head_choice.py: which head, and how it trains) trains on those
+features until the validation loss stops improving: epochs there cost milliseconds, so the
+head converges instead of stopping after a few passes. Its best epoch's weights then go into
+the full network (base + head).
 
 Phase 2 unfreezes the last `fine_tune_layers` layers of the base at a lower learning
 rate and streams images (with live augmentation). BatchNorm layers stay frozen and the
@@ -21,7 +22,7 @@ from typing import Dict
 import numpy as np
 
 from trainer.head_search import pooled_features
-from trainer.model import build_head_on_features, compile_classifier
+from trainer.model import compile_classifier
 from trainer.progress import epoch_progress
 from trainer.settings import HeadParams, Network, TrainerSettings
 
@@ -30,12 +31,6 @@ from trainer.settings import HeadParams, Network, TrainerSettings
 # view costs a full base pass for a shrinking gain on a head over pooled features; phase 2
 # still draws fresh augmentations every epoch.
 AUGMENTED_VIEWS = 1
-# On cached features an epoch is cheap: phase 1 runs up to max(--epochs, HEAD_MAX_EPOCHS) epochs
-# but no more than HEAD_MAX_STEPS steps (big sets converge in fewer epochs), stopping when the
-# validation loss has not improved for HEAD_PATIENCE epochs.
-HEAD_MAX_EPOCHS = 100
-HEAD_MAX_STEPS = 20_000
-HEAD_PATIENCE = 10
 
 
 def snapshot(model):
@@ -96,6 +91,26 @@ def history_of(fit) -> Dict:
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
 
+def clean_labels(labels: np.ndarray, augmenter) -> np.ndarray:
+    """The labels of the clean view among cached_features' (clean first, then the augmented views)."""
+    views = 1 + (AUGMENTED_VIEWS if augmenter is not None else 0)
+    return labels[: len(labels) // views]
+
+
+def labels_of(dataset) -> np.ndarray:
+    """Every label of an (images, labels) dataset, in order (one pass: it decodes the images too)."""
+    return np.concatenate([np.asarray(y).reshape(-1) for _, y in dataset]) if dataset is not None else np.zeros(0)
+
+
+def predict_dataset(model, dataset):
+    """(probabilities, labels) of `model` in inference mode over an (images, labels) dataset."""
+    probabilities, labels = [], []
+    for images, y in dataset:
+        probabilities.append(np.asarray(model(images, training=False)))
+        labels.append(np.asarray(y).reshape(-1))
+    return np.concatenate(probabilities), np.concatenate(labels)
+
+
 def cached_features(keras, base, network: Network, train_plain, validation, augmenter):
     """((train features, labels), (validation features, labels)): one base pass per view kept."""
     start = time.time()
@@ -110,23 +125,6 @@ def cached_features(keras, base, network: Network, train_plain, validation, augm
     return (x, y), validation_features
 
 
-def train_head_on_features(keras, features, num_classes: int, head: HeadParams, settings: TrainerSettings,
-                           log_dir: str):
-    """Trains the head alone on pooled base outputs; returns (head model, history, best val accuracy)."""
-    (x, y), validation = features
-    model = build_head_on_features(keras, x.shape[1], num_classes, head)
-    keep_best, cbs = callbacks(keras, log_dir, stop_on="val_loss", patience=HEAD_PATIENCE)
-    batch_size = settings.batch_size
-    steps_per_epoch = -(-len(y) // batch_size)
-    epochs = max(settings.epochs, min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
-    fit = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, shuffle=True,
-                    verbose=0, callbacks=cbs)
-    history = history_of(fit)
-    print(f"[snout] phase 1: head trained {len(history['loss'])} epochs on cached features, "
-          f"best val accuracy {keep_best.best:.4f}")
-    return model, history, keep_best.best
-
-
 def copy_head(source, target) -> None:
     """Copies every weighted layer of `source` (the head on features) into the same-named layer of `target`."""
     for layer in source.layers:
@@ -135,7 +133,7 @@ def copy_head(source, target) -> None:
 
 
 def fine_tune(keras, strategy, model, base, train, validation, settings: TrainerSettings, head: HeadParams,
-              log_dir: str, phase1_best: float, history: Dict) -> None:
+              log_dir: str, phase1_best: float, history: Dict, class_weight=None) -> None:
     """Phase 2 on streamed images; restores the phase-1 weights unless it did at least as well."""
     phase1_weights = snapshot(model)
     with strategy.scope():
@@ -146,7 +144,7 @@ def fine_tune(keras, strategy, model, base, train, validation, settings: Trainer
     keep_best, cbs = callbacks(keras, os.path.join(log_dir, "phase2_fine_tune"), stop_on="val_accuracy",
                                patience=settings.early_stopping_patience)
     fit = model.fit(train, validation_data=validation, epochs=settings.fine_tune_epochs, verbose=2,
-                    callbacks=cbs)
+                    callbacks=cbs, class_weight=class_weight)
     history["phase2_fine_tune"] = history_of(fit)
     kept = keep_best.best >= phase1_best
     history["phase2_kept"] = kept
@@ -156,9 +154,11 @@ def fine_tune(keras, strategy, model, base, train, validation, settings: Trainer
           + ("kept" if kept else "discarded, shipping the phase-1 model"))
 
 
-def train_from_scratch(keras, model, train, validation, settings: TrainerSettings, log_dir: str) -> Dict:
+def train_from_scratch(keras, model, train, validation, settings: TrainerSettings, log_dir: str,
+                       class_weight=None) -> Dict:
     """A base trained from scratch changes every step: the whole network trains on streamed images."""
     _, cbs = callbacks(keras, os.path.join(log_dir, "phase1_head"), stop_on="val_accuracy",
                        patience=settings.early_stopping_patience)
-    fit = model.fit(train, validation_data=validation, epochs=settings.epochs, verbose=2, callbacks=cbs)
+    fit = model.fit(train, validation_data=validation, epochs=settings.epochs, verbose=2, callbacks=cbs,
+                    class_weight=class_weight)
     return {"phase1_head": history_of(fit)}

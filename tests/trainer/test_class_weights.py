@@ -12,7 +12,7 @@ import trainer.keras_compat as keras_compat
 import tensorflow as tf
 
 from trainer import class_weights, head_choice
-from trainer.model import HeadParams
+from tests.fixtures.settings import head as head_params
 
 DIM, CLASSES = 16, 4
 
@@ -41,9 +41,9 @@ def test_rare_class_recall_improves_with_balanced_weights(tmp_path):
     for mode in class_weights.MODES:
         tf.keras.utils.set_random_seed(1)
         weights = class_weights.class_weights(mode, train[1], CLASSES)
-        head = HeadParams(head_layers=0, learning_rate=0.02)  # a high rate: converged in few epochs
-        model, _, _, _ = head_choice.train_head(keras, train, validation, CLASSES, head, batch_size=128,
-                                                min_epochs=5, log_dir=str(tmp_path / mode), class_weight=weights)
+        head = head_params(head_layers=0, learning_rate=0.02)  # a high rate: converged in few epochs
+        model = head_choice.train_head(keras, train, validation, CLASSES, head, batch_size=128, min_epochs=5,
+                                       log_dir=str(tmp_path / mode), class_weight=weights).model
         predicted = model.predict(validation[0], verbose=0).argmax(1)
         recalls[mode] = float((predicted[validation[1] == 0] == 0).mean())
     assert recalls["balanced"] >= recalls["none"] + 0.15, recalls
