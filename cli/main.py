@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "cli.ingest",
     "cli.compile_kubeflow",
     "cli.report",
+    "cli.compare",
 ]
 
 
@@ -65,6 +66,7 @@ QUIET_COMMANDS = {
     "serve": lambda args: _logs_beside(args.serving_dir),
     # Only offline prediction (a Beam job, or a .tflite file) is noisy; a server client's output stays as it is.
     "predict": lambda args: _logs_beside(args.out) if is_offline(args) or is_lite(args) else None,
+    "compare": lambda args: importlib.import_module("cli.compare").log_dir(args),  # checks the runs and --out first
 }
 
 

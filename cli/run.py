@@ -154,12 +154,12 @@ def run_pipeline(config: SnoutConfig):
     stage_hyperparameters(config)
     schema_file = stage_schema(config, class_names)
 
-    from tfx import v1 as tfx
-
     from cli import progress
     from cli.console import Console
     from report import results
+    from pipeline import tfx_api as tfx
     from pipeline.dag import create_pipeline
+    from pipeline.local_runner import fast_local_runs
 
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(os.path.abspath(config.metadata_path))
     pipeline = create_pipeline(config, data_dir, class_names, description, metadata_connection_config=metadata,
@@ -167,9 +167,9 @@ def run_pipeline(config: SnoutConfig):
     node_ids = [c.id for c in pipeline.components]
     print(f"[snout] {len(class_names)} classes ({', '.join(class_names[:8])}{', ...' if len(class_names) > 8 else ''}); "
           f"backbone {config.backbone} at {config.model_input_size()}px; weights: {_weights_line(config)}")
-    print(f"[snout] pipeline root {os.path.abspath(config.pipeline_root)}; Beam {' '.join(config.beam_pipeline_args())}")
+    print(f"[snout] pipeline root {os.path.abspath(config.pipeline_root)}; Beam {' '.join(pipeline.beam_pipeline_args)}")
     console = Console.current()
-    with console.libraries_speaking(), progress.reporting(node_ids, console.terminal) as report:
+    with console.libraries_speaking(), progress.reporting(node_ids, console.terminal) as report, fast_local_runs():
         tfx.orchestration.LocalDagRunner().run(pipeline)
     outcome = results.read_outcome(os.path.abspath(config.metadata_path), config.pipeline_name, class_names)
     return outcome, report

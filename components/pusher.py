@@ -19,7 +19,7 @@ from tfx.dsl.io import fileio
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
-from tfx.v1.components import Pusher
+from tfx.components.pusher.component import Pusher
 
 
 def _model_files(model_dir: str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
@@ -29,6 +30,16 @@ ECE_AFTER = "expected_calibration_error_after"
 
 GATE_FILE = "gate.json"
 VALIDATION_DIR = "validation"           # <evaluation>/validation: TFMA's metrics of the candidate on that split
+
+
+def mcnemar_p_value(baseline_only: int, candidate_only: int) -> float:
+    """One-sided exact McNemar p: the chance of >= baseline_only of the discordant pairs going
+    the baseline's way if both models were equally accurate. (The gate's test; `snout compare`
+    doubles the smaller tail for its two-sided test.)"""
+    n = baseline_only + candidate_only
+    if n == 0:
+        return 1.0
+    return sum(math.comb(n, k) for k in range(baseline_only, n + 1)) / 2 ** n
 
 
 class CheckState(str, enum.Enum):

@@ -21,9 +21,10 @@ PARITY_FILE = "lite_parity.json"
 VARIANT_FILES = {"float": FLOAT_FILE, "int8": INT8_FILE}
 TFLITE_EXTENSION = ".tflite"
 
-# MLMD artifact types of LiteExport's output and LitePusher's record (KFP's <namespace>.<Title> form).
-LITE_MODEL_TYPE = "snout.LiteModel"
-LITE_PUSH_TYPE = "snout.LitePushedModel"
+# MLMD artifact types of LiteExport's output and LitePusher's record. KFP's container entrypoint
+# imports a custom type by this name (<module>.<Class>), so it is where the class is found.
+LITE_MODEL_TYPE = "components.LiteModel"
+LITE_PUSH_TYPE = "components.LitePushedModel"
 # LitePushedModel's custom properties (pushed, pushed_version, pushed_destination as on TFX's PushedModel).
 PUSH_UNCHANGED_KEY = "already_pushed"   # 1: the same files were already there (a rerun)
 PUSH_VARIANTS_KEY = "variants"          # the variants copied, comma-separated

@@ -35,7 +35,7 @@ class BeamOptions(Settings):
                                     "default: one per core of this machine)")
     mode: Optional[str] = _param("local: DirectRunner mode (default: the command's own; `snout run`: "
                                  f"{beam_profiles.PROFILES['local'].optional['mode']})",
-                                 choices=beam_profiles.DIRECT_MODES)
+                                 choices=(beam_profiles.AUTO_MODE,) + beam_profiles.DIRECT_MODES)
     # portable, flink, spark: Beam's PortableRunner and a job service.
     job_endpoint: Optional[str] = _param("portable/flink/spark: the job service, host:port; portable also "
                                          "takes `embed` (Beam's in-process job service)")

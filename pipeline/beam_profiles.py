@@ -3,6 +3,7 @@
 The flags that choose them are pipeline/beam_options.py.
 
     beam_args("local")                                       # DirectRunner, one process per core
+    beam_args("local", data_bytes=8_000_000)                 # DirectRunner in-process (small data)
     beam_args("dataflow", project="p", region="europe-west1",
               temp_location="gs://b/tmp", image="eu.gcr.io/p/snout:0.1.0")
     beam_args("flink", job_endpoint="flink-jobserver:8099", image="...")
@@ -26,6 +27,15 @@ from contract.errors import UserError
 DIRECT_MODES = ("multi_processing", "multi_threading", "in_memory")
 ENVIRONMENT_TYPES = ("DOCKER", "EXTERNAL", "PROCESS", "LOOPBACK")
 DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
+# "auto" (the local default): Beam inside the component's own process for a dataset whose records
+# add up to less than IN_PROCESS_MAX_BYTES, worker processes above it. A worker process starts its
+# own Python, TensorFlow and TFX (and the Evaluator's model) before it reads a record: seconds of
+# fixed cost per component that only pays off on data large enough to keep two cores busy
+# (measured: README, "Beam in-process below a crossover"). Without a size (a compiled Kubeflow
+# spec) auto means worker processes, as before.
+AUTO_MODE = "auto"
+IN_PROCESS_MODE = "in_memory"
+IN_PROCESS_MAX_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -40,9 +50,10 @@ class Profile:
 
 
 PROFILES: Dict[str, Profile] = {p.name: p for p in (
-    Profile("local", "Beam DirectRunner inside the component's own process/pod, multi-processing",
+    Profile("local", "Beam DirectRunner inside the component's own process/pod: in-process below "
+            "IN_PROCESS_MAX_BYTES of records (mode auto), else one worker process per core",
             "nothing; workers=0 means one per CPU core of the machine (or pod) that runs the component",
-            optional={"workers": None, "mode": "multi_processing"}),
+            optional={"workers": None, "mode": AUTO_MODE, "data_bytes": None}),
     Profile("dataflow", "Google Cloud Dataflow (runner v2), workers run the snout image",
             "a GCP project with the Dataflow API on, a region, a gs:// temp_location the job's service "
             "account can write, and the snout image pushed where Dataflow can pull it",
@@ -77,6 +88,8 @@ PROFILES: Dict[str, Profile] = {p.name: p for p in (
                     "and computes only the pipeline's last sink (README: Where Beam runs)"),
 )}
 
+# Parameters a command measures itself (snout run: its dataset's record bytes), never a flag.
+MEASURED_PARAMETERS = ("data_bytes",)
 # Flags whose name is not --beam-<parameter>.
 _FLAGS = {"dask_address": "--dask-address"}
 
@@ -129,10 +142,29 @@ def flag(name: str) -> str:
     return _FLAGS.get(name, "--beam-" + name.replace("_", "-"))
 
 
+def auto_mode(data_bytes: Optional[int]) -> str:
+    """The DirectRunner mode for a dataset of `data_bytes` record bytes (None: unknown, so processes)."""
+    if data_bytes is not None and int(data_bytes) < IN_PROCESS_MAX_BYTES:
+        return IN_PROCESS_MODE
+    return "multi_processing"
+
+
+def record_bytes(data_dir: str) -> Optional[int]:
+    """The bytes of a local dataset's TFRecord files (every split), or None for a remote one."""
+    if "://" in data_dir or not os.path.isdir(data_dir):
+        return None
+    total = 0
+    for folder, _, files in os.walk(data_dir, followlinks=True):
+        total += sum(os.path.getsize(os.path.join(folder, name)) for name in files if ".tfrecord" in name)
+    return total
+
+
 def _local(v: dict) -> List[str]:
     mode = v["mode"]
+    if mode == AUTO_MODE:
+        mode = auto_mode(v.get("data_bytes"))
     if mode not in DIRECT_MODES:
-        raise UserError(f"Beam profile 'local': mode {mode!r} is not one of {', '.join(DIRECT_MODES)}")
+        raise UserError(f"Beam profile 'local': mode {mode!r} is not one of {AUTO_MODE}, {', '.join(DIRECT_MODES)}")
     workers = v.get("workers")
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 0:

@@ -159,9 +159,13 @@ class SnoutConfig:
     def sample_data_dir(self) -> str:
         return os.path.join(self.workspace, "sample_data")
 
-    def beam_pipeline_args(self) -> List[str]:
+    def beam_pipeline_args(self, data_dir: Optional[str] = None) -> List[str]:
+        """`snout run`'s Beam args; the local profile's mode auto picks by the size of data_dir's records."""
+        from pipeline.beam_profiles import record_bytes
+
         # The run is here: --beam-workers 0 and none alike write out this machine's core count.
-        return dataclasses.replace(self.beam, workers=self.beam.workers or None).pipeline_args("run")
+        options = dataclasses.replace(self.beam, workers=self.beam.workers or None)
+        return options.pipeline_args("run", data_bytes=record_bytes(data_dir) if data_dir else None)
 
     # ---- the components' settings (trainer/settings.py) ----
 

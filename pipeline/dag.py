@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from tfx import v1 as tfx
-
 import contract
 from contract.lite import lite_base_dir
 from components.data_validation import GatingExampleValidator
@@ -28,6 +26,7 @@ from components.infra_validation.tf_serving import kubernetes_infra_validator
 from components.lite_export.component import LiteExport, LitePusher
 from components.pusher import IdempotentPusher
 from components.vocabulary_check import ClassNamesCheck
+from pipeline import tfx_api as tfx  # tfx.v1's names, without its Google Cloud extensions' imports
 from pipeline.config import SnoutConfig, absolute_uri
 
 import trainer.module
@@ -99,7 +98,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name, pipeline_root=absolute_uri(config.pipeline_root), components=components,
         enable_cache=config.enable_cache, metadata_connection_config=metadata_connection_config,
-        beam_pipeline_args=beam_pipeline_args if beam_pipeline_args is not None else config.beam_pipeline_args())
+        beam_pipeline_args=beam_pipeline_args if beam_pipeline_args is not None else config.beam_pipeline_args(data_dir))
 
 
 def _edge_export(config: SnoutConfig, model, examples, pusher) -> list:
@@ -146,7 +145,9 @@ def _hyperparameters(config: SnoutConfig, class_names: List[str], examples, tran
 
 
 def _baseline(baseline: str, config: SnoutConfig):
-    """(nodes, the Evaluator's baseline inputs): the Resolver's latest blessed model, or the served one."""
+    """(nodes, the Evaluator's baseline inputs): the Resolver's latest blessed model, or the served one.
+    The Resolver also hands over that model's blessing: it says where its evaluation is stored, so a
+    candidate that is the very same model is not graded again (components/evaluator/reuse.py)."""
     if baseline == "served":
         return [], {"served_model_dir": absolute_uri(config.model_serving_dir)}
     resolver = tfx.dsl.Resolver(
@@ -154,7 +155,8 @@ def _baseline(baseline: str, config: SnoutConfig):
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id("latest_blessed_model_resolver")
-    return [resolver], {"baseline_model": resolver.outputs["model"]}
+    return [resolver], {"baseline_model": resolver.outputs["model"],
+                        "baseline_blessing": resolver.outputs["model_blessing"]}
 
 
 def _infra_validation(infra_validation: str, model, examples, config: SnoutConfig):

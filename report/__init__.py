@@ -46,7 +46,7 @@ def write_report(target, output_dir: Optional[str] = None, pipeline_name: Option
     `output_dir` defaults to <workspace>/report.
     """
     from report import collect as collect_mod
-    from report import html
+    from report import html, reuse
 
     if hasattr(target, "metadata_path") and hasattr(target, "workspace"):
         metadata_path, workspace = os.path.abspath(target.metadata_path), os.path.abspath(target.workspace)
@@ -55,10 +55,11 @@ def write_report(target, output_dir: Optional[str] = None, pipeline_name: Option
         metadata_path, workspace, target_evaluation = resolve_target(str(target))
         evaluation = evaluation or target_evaluation
     output_dir = os.path.abspath(output_dir or os.path.join(workspace, "report"))
+    cache_dir = os.path.join(output_dir, reuse.CACHE_DIR)  # an unchanged run's model run and figures
     report = collect_mod.collect(metadata_path, pipeline_name or DEFAULT_PIPELINE_NAME,
                                  max_images=max_images or collect_mod.DEFAULT_MAX_IMAGES, predictions=predictions,
-                                 evaluation_uri=evaluation)
-    figures = html.build_figures(report)
+                                 evaluation_uri=evaluation, cache_dir=cache_dir)
+    figures = html.build_figures(report, cache_dir)
     os.makedirs(output_dir, exist_ok=True)
     for name in html.FIGURE_FILES:  # no stale figure from an older report
         stale = os.path.join(output_dir, name)

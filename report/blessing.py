@@ -51,7 +51,8 @@ def read_blessing(evaluation_uri: str, blessing, lineage, store, pipeline_name: 
         return b
     b.blessed = bool(custom_property(blessing, "blessed"))
     b.candidate_model = custom_property(blessing, "current_model")
-    pushed = lineage.first_output(lineage.newest_consumer(blessing), "pushed_model")
+    # The Pusher reads it as model_blessing (a later run's Evaluator may read it too, as baseline_blessing).
+    pushed = lineage.first_output(lineage.newest_consumer(blessing, key="model_blessing"), "pushed_model")
     pushed = pushed or latest_artifact(store, "PushedModel", pipeline_name)
     if pushed is not None:
         b.pushed = bool(custom_property(pushed, "pushed"))

@@ -55,9 +55,11 @@ class ReportData:
 
 
 def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = DEFAULT_MAX_IMAGES,
-            predictions: bool = True, evaluation_uri: Optional[str] = None) -> ReportData:
+            predictions: bool = True, evaluation_uri: Optional[str] = None,
+            cache_dir: Optional[str] = None) -> ReportData:
     """Everything the report shows, for the newest evaluation in `pipeline_name`, or for the
-    ModelEvaluation artifact at `evaluation_uri` (one particular run)."""
+    ModelEvaluation artifact at `evaluation_uri` (one particular run). `cache_dir`: where the model's
+    run on the graded images is kept for a report of the same model and records (report/reuse.py)."""
     from contract.errors import UserError
 
     if not os.path.isfile(metadata_path):
@@ -95,7 +97,7 @@ def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = 
     if predictions:
         _section(report, "predictions", lambda: setattr(report, "predictions", run_model(
             report.model_dir, examples.uri if examples is not None else None, data_dir, report.split, max_images,
-            len(report.class_names))))
+            len(report.class_names), cache_dir=cache_dir)))
     else:
         report.problems["predictions"] = "skipped (--no-predictions)"
     return report

@@ -14,7 +14,7 @@ import numpy as np
 from report import calibration, gradcam
 from report import figures as fig
 from report import lite
-from report import sections
+from report import reuse, sections
 from report.collect import ReportData
 from report.markup import e
 
@@ -51,27 +51,30 @@ def selections(report: ReportData):
     return wrong[:MISCLASSIFIED_MAX], sample, chosen
 
 
-def build_figures(report: ReportData) -> Dict[str, bytes]:
-    """PNG bytes by file name, for every figure the data allows; failures go to report.problems."""
+def build_figures(report: ReportData, cache_dir: Optional[str] = None) -> Dict[str, bytes]:
+    """PNG bytes by file name, for every figure the data allows; failures go to report.problems.
+    With `cache_dir`, a figure drawn before from the same data is reused (report/reuse.py)."""
     out: Dict[str, bytes] = {}
     names = report.class_names
 
-    def attempt(name, section, fn):
+    def attempt(name, section, fn, *inputs):
         try:
-            out[name] = fn()
+            out[name] = reuse.figure(cache_dir, name, fn, *inputs)
         except Exception as ex:  # noqa: BLE001
             report.problems.setdefault(section, f"figure {name}: {type(ex).__name__}: {ex}")
 
     if report.history:
-        attempt("curves.png", "curves", lambda: fig.curves(report.history))
+        attempt("curves.png", "curves", lambda: fig.curves(report.history), report.history)
     if report.evaluation.confusion is not None:
-        attempt("confusion.png", "evaluation", lambda: fig.confusion(report.evaluation.confusion, names))
+        attempt("confusion.png", "evaluation", lambda: fig.confusion(report.evaluation.confusion, names),
+                report.evaluation.confusion, names)
     if report.lite is not None and not report.lite.parity.get("error"):
-        attempt(lite.FIGURE, "lite", lambda: lite.figure(report.lite))
+        attempt(lite.FIGURE, "lite", lambda: lite.figure(report.lite), report.lite)
     if report.data.counts:
-        attempt("data_counts.png", "data", lambda: fig.data_counts(report.data.counts, names))
+        attempt("data_counts.png", "data", lambda: fig.data_counts(report.data.counts, names),
+                report.data.counts, names)
     for name, draw in calibration.figures(report.blessing.calibration).items():
-        attempt(name, "calibration", draw)
+        attempt(name, "calibration", draw, report.blessing.calibration)
     p = report.predictions
     wrong, sample, chosen = selections(report)
     if p is not None:
@@ -79,22 +82,25 @@ def build_figures(report: ReportData) -> Dict[str, bytes]:
         predicted = p.predicted
         conf = probs.max(axis=1) if len(probs) else np.zeros(0)
 
-        def grid(indices, title):
-            return fig.prediction_grid([p.images[i] for i in indices], [p.labels[i] for i in indices],
-                                       [int(predicted[i]) for i in indices], [float(conf[i]) for i in indices],
-                                       names, title=title)
+        def grid_inputs(indices, title):
+            return ([p.images[i] for i in indices], [p.labels[i] for i in indices],
+                    [int(predicted[i]) for i in indices], [float(conf[i]) for i in indices], names, title)
+
+        def grid(name, indices, title):
+            inputs = grid_inputs(indices, title)
+            attempt(name, "misclassified", lambda: fig.prediction_grid(*inputs[:-1], title=title), *inputs)
 
         if wrong:
-            attempt("misclassified.png", "misclassified",
-                    lambda: grid(wrong, f"{len(wrong)} most confident mistakes of {len(p.wrong)}"))
-            if gradcam.chosen(p, wrong):
-                attempt(gradcam.FILE, "gradcam", lambda: gradcam.figure(p, wrong, names))
+            grid("misclassified.png", wrong, f"{len(wrong)} most confident mistakes of {len(p.wrong)}")
+            mapped = gradcam.chosen(p, wrong)
+            if mapped:
+                attempt(gradcam.FILE, "gradcam", lambda: gradcam.figure(p, wrong, names), grid_inputs(mapped, ""),
+                        [p.heatmaps[i] for i in mapped])
         if sample:
-            attempt("predictions.png", "misclassified",
-                    lambda: grid(sample, f"first {len(sample)} {p.split} images: green right, red wrong"))
+            grid("predictions.png", sample, f"first {len(sample)} {p.split} images: green right, red wrong")
         if chosen:
-            attempt("topk.png", "topk", lambda: fig.top_k([p.images[i] for i in chosen], probs[chosen],
-                                                          [p.labels[i] for i in chosen], names, k=sections.TOP_K))
+            top = ([p.images[i] for i in chosen], probs[chosen], [p.labels[i] for i in chosen], names, sections.TOP_K)
+            attempt("topk.png", "topk", lambda: fig.top_k(*top[:-1], k=top[-1]), *top)
     return out
 
 

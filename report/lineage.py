@@ -39,6 +39,12 @@ def custom_property(execution_or_artifact, name: str):
     return getattr(value, kind) if kind else None
 
 
+def event_keys(event):
+    """The input/output keys an event names. One event per artifact and execution: a model that is both
+    the Evaluator's candidate and its baseline (a rerun) has one event naming both keys, in either order."""
+    return [step.key for step in event.path.steps if step.HasField("key")]
+
+
 class Lineage:
     """Which execution wrote or read an artifact, and an execution's inputs and outputs."""
 
@@ -51,14 +57,15 @@ class Lineage:
         artifacts = {a.id: a for a in self.store.get_artifacts_by_id(list({e.artifact_id for e in events}))}
         inputs, outputs = defaultdict(list), defaultdict(list)
         for e in events:
-            key = e.path.steps[0].key if e.path.steps else ""
             target = inputs if e.type in (pb.Event.INPUT, pb.Event.DECLARED_INPUT) else outputs
-            if e.artifact_id in artifacts:
-                target[key].append(artifacts[e.artifact_id])
+            for key in event_keys(e) or [""]:
+                if e.artifact_id in artifacts:
+                    target[key].append(artifacts[e.artifact_id])
         return inputs, outputs
 
-    def _executions_by_event(self, artifact, kinds, newest: bool):
-        ids = [e.execution_id for e in self.store.get_events_by_artifact_ids([artifact.id]) if e.type in kinds]
+    def _executions_by_event(self, artifact, kinds, newest: bool, key: Optional[str] = None):
+        ids = [e.execution_id for e in self.store.get_events_by_artifact_ids([artifact.id]) if e.type in kinds
+               and (key is None or key in event_keys(e))]
         if not ids:
             return None
         return self.store.get_executions_by_id([max(ids) if newest else min(ids)])[0]
@@ -67,8 +74,9 @@ class Lineage:
         """The execution that first wrote `artifact` (cached reruns list it as output again)."""
         return self._executions_by_event(artifact, (pb.Event.OUTPUT, pb.Event.DECLARED_OUTPUT), newest=False)
 
-    def newest_consumer(self, artifact):
-        return self._executions_by_event(artifact, (pb.Event.INPUT, pb.Event.DECLARED_INPUT), newest=True)
+    def newest_consumer(self, artifact, key: Optional[str] = None):
+        """The newest execution that read `artifact` (as its input `key`, when given)."""
+        return self._executions_by_event(artifact, (pb.Event.INPUT, pb.Event.DECLARED_INPUT), newest=True, key=key)
 
     def first_input(self, execution, key: str):
         return (self.io(execution.id)[0].get(key) or [None])[0] if execution is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import contract
 from report.metrics import finite
@@ -32,9 +32,13 @@ def img(figures: Dict[str, bytes], name: str, alt: str) -> str:
             f'<figcaption>{e(alt)} (<a href="{e(name)}">{e(name)}</a>)</figcaption></figure>')
 
 
-def table(header: List[str], rows: List[List[str]], cls: str = "", raw: bool = False) -> str:
+def table(header: List[str], rows: List[List[str]], cls: str = "", raw: bool = False,
+          row_attrs: Optional[List[str]] = None) -> str:
+    """`row_attrs`: raw attributes per row (e.g. ' class="differs"'), in row order."""
     head = "".join(f"<th>{e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(c if raw else f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
+    attrs = row_attrs or [""] * len(rows)
+    body = "".join(f"<tr{a}>" + "".join(c if raw else f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                   for row, a in zip(rows, attrs))
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 

@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 import contract
+from report import reuse
 
 DEFAULT_MAX_IMAGES = 200
 BATCH = 32
@@ -61,49 +62,78 @@ def _record_files(examples_uri: Optional[str], data_dir: Optional[str], split: s
     raise FileNotFoundError(f"no {split} records found (ExampleGen Split-{split} or <data>/{split})")
 
 
-def _read_examples(paths: List[str], limit: int):
+def parse_example(record: bytes):
+    """(encoded image, label) of one serialized tf.Example."""
     import tensorflow as tf
 
+    features = tf.train.Example.FromString(record).features.feature
+    return features[contract.IMAGE_KEY].bytes_list.value[0], int(features[contract.LABEL_KEY].int64_list.value[0])
+
+
+def _read_examples(paths: List[str], limit: int):
     images, labels = [], []
     for record in contract.record_dataset(paths).take(limit):  # gzip or plain, by suffix
-        features = tf.train.Example.FromString(record.numpy()).features.feature
-        images.append(features[contract.IMAGE_KEY].bytes_list.value[0])
-        labels.append(int(features[contract.LABEL_KEY].int64_list.value[0]))
+        image, label = parse_example(record.numpy())
+        images.append(image)
+        labels.append(label)
     return images, labels
 
 
-def run_model(model_dir: Optional[str], examples_uri: Optional[str], data_dir: Optional[str], split: str,
-              max_images: int, num_classes: int) -> Predictions:
+def classify(model, images: List[bytes], num_classes: int) -> np.ndarray:
+    """[N, C] probabilities of the exported model's serving signature (its own Transform graph) on encoded
+    images; `model` is its directory or the loaded SavedModel."""
     import tensorflow as tf
 
-    paths, source = _record_files(examples_uri, data_dir, split)
-    if not model_dir or not os.path.isdir(model_dir):
-        raise FileNotFoundError(f"no exported model at {model_dir}")
-    images, labels = _read_examples(paths, max_images)
-    model = tf.saved_model.load(model_dir)
+    if isinstance(model, str):
+        model = tf.saved_model.load(model)
     serve = model.signatures[contract.SIGNATURE_IMAGE_BYTES]
     chunks = [serve(**{contract.SERVING_IMAGE_INPUT: tf.constant(images[start:start + BATCH], dtype=tf.string)})
               [contract.OUTPUT_PROBABILITIES].numpy() for start in range(0, len(images), BATCH)]
-    probabilities = np.concatenate(chunks) if chunks else np.zeros((0, num_classes))
-    found = Predictions(images=images, labels=labels, probabilities=probabilities, model_dir=model_dir,
-                        examples_source=source, limit=max_images, split=split)
-    _heatmaps(model, found)
+    return np.concatenate(chunks) if chunks else np.zeros((0, num_classes))
+
+
+def _model_run(model_dir: str, paths: List[str], max_images: int, num_classes: int) -> dict:
+    import tensorflow as tf
+
+    images, labels = _read_examples(paths, max_images)
+    model = tf.saved_model.load(model_dir)
+    probabilities = classify(model, images, num_classes)
+    found = {"images": images, "labels": labels, "probabilities": probabilities.tolist(),
+             "dtype": str(probabilities.dtype)}
+    found.update(_heatmaps(model, images, labels, probabilities))
     return found
 
 
-def _heatmaps(model, found: Predictions) -> None:
-    """Grad-CAM maps for the most confident mistakes, through the model's own saved function."""
+def _heatmaps(model, images: List[bytes], labels: List[int], probabilities: np.ndarray) -> dict:
+    """Grad-CAM maps for the most confident mistakes, through the model's own saved function, as JSON fields."""
     from report import gradcam
 
-    chosen = found.mistakes_by_confidence()[:HEATMAP_MISTAKES]
+    chosen = Predictions(labels=labels, probabilities=probabilities).mistakes_by_confidence()[:HEATMAP_MISTAKES]
     if not chosen:
-        return
+        return {}
     start = time.time()
-    maps = gradcam.compute(model, [found.images[i] for i in chosen], [int(found.predicted[i]) for i in chosen],
-                           [found.labels[i] for i in chosen])
+    maps = gradcam.compute(model, [images[i] for i in chosen], [int(probabilities[i].argmax()) for i in chosen],
+                           [labels[i] for i in chosen])
     if maps is None:
-        found.heatmap_note = ("the model has no class-activation function (exported before issue 22, "
-                              "or a base without spatial feature maps)")
-        return
-    found.heatmaps = dict(zip(chosen, maps))
-    found.heatmap_seconds = time.time() - start
+        return {"heatmap_note": "the model has no class-activation function (exported before issue 22, "
+                                "or a base without spatial feature maps)"}
+    return {"heatmaps": [[int(i), np.asarray(a).tolist(), np.asarray(b).tolist()] for i, (a, b) in zip(chosen, maps)],
+            "heatmap_seconds": time.time() - start}
+
+
+def run_model(model_dir: Optional[str], examples_uri: Optional[str], data_dir: Optional[str], split: str,
+              max_images: int, num_classes: int, cache_dir: Optional[str] = None) -> Predictions:
+    """The model on the first `max_images` records, with Grad-CAM maps of its most confident mistakes;
+    reused from `cache_dir` when neither the model's files nor the records changed (report/reuse.py)."""
+    paths, source = _record_files(examples_uri, data_dir, split)
+    if not model_dir or not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"no exported model at {model_dir}")
+    key = reuse.key_of(reuse.model_identity(model_dir), reuse.files_identity(paths), max_images, num_classes)
+    found = reuse.predictions(cache_dir, key, lambda: _model_run(model_dir, paths, max_images, num_classes))
+    probabilities = (np.array(found["probabilities"], dtype=found["dtype"]) if found["probabilities"]
+                     else np.zeros((0, num_classes)))
+    heatmaps = {i: (np.asarray(a, np.float32), np.asarray(b, np.float32)) for i, a, b in found.get("heatmaps", [])}
+    return Predictions(images=found["images"], labels=found["labels"], probabilities=probabilities,
+                       model_dir=model_dir, examples_source=source, limit=max_images, split=split,
+                       heatmaps=heatmaps, heatmap_seconds=found.get("heatmap_seconds"),
+                       heatmap_note=found.get("heatmap_note", ""))

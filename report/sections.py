@@ -39,6 +39,11 @@ def blessing(report: ReportData) -> str:
     return "".join(lines)
 
 
+def _count(value) -> str:
+    """An example count as an integer ("24", not TFMA's double "24.0"), or n/a."""
+    return "n/a" if value is None else str(int(value))
+
+
 def headline(report: ReportData) -> str:
     """The graded split's accuracy, with the validation split's beside it."""
     m, v = report.evaluation, report.validation
@@ -48,7 +53,7 @@ def headline(report: ReportData) -> str:
         parts.append(f'top-{ev.TOP_K} <span data-key="top_k_accuracy">{num(m.top_k_accuracy)}</span>')
     if v:
         parts.append(f'{e(v.get("split"))} accuracy <span data-key="validation_accuracy">{num(v.get(ev.ACCURACY))}'
-                     f'</span> on {e(v.get(ev.EXAMPLE_COUNT, "n/a"))}'
+                     f'</span> on {e(_count(v.get(ev.EXAMPLE_COUNT)))}'
                      + (f', top-{ev.TOP_K} {num(v.get(ev.TOP_K_ACCURACY))}' if ev.TOP_K_ACCURACY in v else ""))
     return "; ".join(parts)
 

@@ -34,6 +34,9 @@ def raw_batches(data_accessor, file_patterns, raw_schema, batch_size: int, shuff
 def transformed(raw, tft_layer):
     """Applies the Transform graph to each raw batch: (backbone-scaled images, labels)."""
 
+    # Traced as written (no autograph conversion of the TFT layer's Keras internals): no Python
+    # control flow on tensors here, and conversion costs seconds on every new dataset.
+    @tf.autograph.experimental.do_not_convert
     def apply(features, label):
         return tft_layer(features)[TRANSFORMED_IMAGE_KEY], tf.reshape(label, [-1])
 

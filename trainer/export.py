@@ -37,19 +37,22 @@ from trainer.warmup import write_warmup_requests
 
 
 class _ServingModule(tf.Module):
-    """What gets saved: the network's variables, the TFT layer and three signatures.
+    """What gets saved: the network's variables, the TFT graph's resources and three signatures.
 
-    The Keras model itself is deliberately not an attribute (only its variables are):
-    saving a Keras model also saves a traced function per layer, ~650 functions for
-    MobileNetV2, which made every load (TFMA loads the model once per metric combiner)
-    take seconds. Without them the SavedModel loads several times faster.
+    Neither Keras object is an attribute, only what they hold: saving a Keras model or layer
+    also saves a traced function per layer (~650 for MobileNetV2), and the TFT layer is a Keras
+    layer too, whose serialization traced its call again with autograph (profiled: most of the
+    export, and seconds on every load: TFMA, infra validation, the report). So the module keeps
+    the network's variables and the TFT layer's loaded SavedModel (its graph, tables, assets:
+    what the layer itself tracks for saving), and calls both through untracked lambdas.
     """
 
     def __init__(self, model, tft_layer):
         super().__init__()
         self.network_variables = list(model.variables)
-        self.tft_layer = tft_layer  # tracked: its TFT graph, tables and assets are saved
+        self.tft_resources = tft_layer._saved_model_loader.__dict__  # noqa: SLF001 - what TFT tracks
         self._call_network = lambda x: model(x, training=False)  # a lambda is not tracked
+        self._call_tft = lambda features: tft_layer(features)
 
 
 def _nested_layers(model):
@@ -94,7 +97,7 @@ def _add_pixels_function(module, network_probabilities, scaling: str, height: in
     """module.pixels_to_probabilities: uint8 RGB [N, H, W, 3] -> the backbone's scaling -> the network call
     the signatures use. A tf.function attribute, not a signature: the edge export (components/lite_export)
     converts it, so decoding and resizing stay outside, as on a phone."""
-    @tf.function(input_signature=[tf.TensorSpec([None, height, width, 3], tf.uint8, name="pixels")])
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None, height, width, 3], tf.uint8, name="pixels")])
     def pixels_to_probabilities(pixels):
         return network_probabilities(scale_pixels(tf, tf.cast(pixels, tf.float32), scaling))
 
@@ -108,10 +111,11 @@ def _add_class_activation_function(module, network, raw_image_features) -> None:
     if maps is None:
         return
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_IMAGE_INPUT),
+    @tf.function(autograph=False,  # as the signatures: nothing branches on a tensor (a static layer loop)
+                 input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_IMAGE_INPUT),
                                   tf.TensorSpec([None], tf.int64, name="class_index")])
     def class_activation_maps(image_bytes, class_index):
-        transformed = module.tft_layer(raw_image_features(image_bytes))
+        transformed = module._call_tft(raw_image_features(image_bytes))
         return maps(transformed[contract.TRANSFORMED_IMAGE_KEY], class_index)
 
     setattr(module, contract.CLASS_ACTIVATION_FUNCTION, class_activation_maps)
@@ -129,6 +133,8 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
     image_spec = tf_transform_output.raw_feature_spec()[contract.IMAGE_KEY]
     image_rank_one = list(image_spec.shape) == [1]
 
+    # The signatures are traced without autograph (no Python control flow on tensors here, and converting
+    # every Keras layer's call made tracing the network for the export take seconds per signature).
     def raw_image_features(image_bytes):
         image_bytes = refuse_oversized_images(image_bytes, max_image_pixels)
         return {contract.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1]) if image_rank_one else image_bytes}
@@ -138,7 +144,7 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
         return probabilities if temperature == 1.0 else tempered_tf(tf, probabilities, temperature)
 
     def predict_from_raw(raw_features):
-        transformed = module.tft_layer(raw_features)
+        transformed = module._call_tft(raw_features)
         probabilities = network_probabilities(transformed[contract.TRANSFORMED_IMAGE_KEY])
         class_index = tf.argmax(probabilities, axis=-1)
         return {
@@ -148,20 +154,28 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
         }
 
     def parse_examples(serialized):
-        image = tf.io.parse_example(serialized, {contract.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string)})[contract.IMAGE_KEY]
-        return raw_image_features(image)
+        return tf.io.parse_example(serialized, {contract.IMAGE_KEY: tf.io.FixedLenFeature([], tf.string)})[
+            contract.IMAGE_KEY]
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_IMAGE_INPUT)])
-    def serve_image_bytes(image_bytes):
+    # The network and the TFT graph are traced once, in this function; each signature calls it.
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.string)])
+    def predict_image_bytes(image_bytes):
         return predict_from_raw(raw_image_features(image_bytes))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_EXAMPLES_INPUT)])
-    def serve_tf_example(examples):
-        return predict_from_raw(parse_examples(examples))
+    @tf.function(autograph=False,
+                 input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_IMAGE_INPUT)])
+    def serve_image_bytes(image_bytes):
+        return predict_image_bytes(image_bytes)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=contract.CLASSIFY_INPUT)])
+    @tf.function(autograph=False,
+                 input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_EXAMPLES_INPUT)])
+    def serve_tf_example(examples):
+        return predict_image_bytes(parse_examples(examples))
+
+    @tf.function(autograph=False,
+                 input_signature=[tf.TensorSpec([None], tf.string, name=contract.CLASSIFY_INPUT)])
     def classify(inputs):
-        probabilities = predict_from_raw(parse_examples(inputs))[contract.OUTPUT_PROBABILITIES]
+        probabilities = predict_image_bytes(parse_examples(inputs))[contract.OUTPUT_PROBABILITIES]
         batch = tf.shape(probabilities)[0]
         classes = tf.tile(tf.expand_dims(class_table, 0), [batch, 1])
         return {contract.CLASSIFY_OUTPUT_CLASSES: classes, contract.CLASSIFY_OUTPUT_SCORES: probabilities}

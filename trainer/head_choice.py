@@ -110,6 +110,7 @@ def train_head(keras, train: Features, validation: Features, num_classes: int, h
     keep_best, cbs = training.callbacks(keras, log_dir, stop_on="val_loss", patience=HEAD_PATIENCE)
     steps_per_epoch = -(-len(y) // batch_size)
     epochs = max(int(min_epochs), min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
-    fit = model.fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size, shuffle=True,
-                    verbose=0, callbacks=cbs, class_weight=class_weight)
+    fit = training.without_autograph(model).fit(x, y, validation_data=validation, epochs=epochs,
+                                                batch_size=batch_size, shuffle=True, verbose=0, callbacks=cbs,
+                                                class_weight=class_weight)
     return HeadFit(head, model, training.history_of(fit), keep_best.best, keep_best.best_epoch)

@@ -7,6 +7,7 @@ the raw records and apply Transform's graph in their input pipeline (datasets.py
 
 import json
 import os
+import time
 
 # Imported before TensorFlow: it sets TF_USE_LEGACY_KERAS, which TF reads when it loads.
 from trainer import keras_compat
@@ -14,7 +15,7 @@ from trainer import keras_compat
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from trainer import base_weights, head_search
+from trainer import base_weights, head_search, hparams
 from trainer.augmentation import augmentation_layers
 from trainer.backbones import get_backbone
 from trainer.datasets import image_dataset
@@ -56,6 +57,7 @@ def tuner_fn(fn_args):
 
 def run_fn(fn_args):
     """Trains the head (then optionally fine-tunes) with tf_keras, calibrates and exports for serving."""
+    started = time.monotonic()
     settings = TrainerSettings.from_config(fn_args.custom_config)
     network, class_names = settings.network, list(settings.class_names)
     keras = keras_compat.training_keras()
@@ -121,12 +123,14 @@ def run_fn(fn_args):
     history.update(notes)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "history.json"), "w") as f:
         f.write(json.dumps(history, indent=2))
+    trained = hparams.write_training_summary(fn_args.model_run_dir, settings, head, bool(fn_args.hyperparameters),
+                                             history, classifier, time.monotonic() - started)  # TensorBoard HParams
     provenance = {
         "backbone": network.backbone, "image_size": network.image_size, "weights": network.weights,
         "weights_description": base_weights.describe(network.weights), "class_names": class_names,
         "head": head.to_config(), "dataset": settings.dataset_description,
         "phase2_kept": history.get("phase2_kept"), "augment_strength": settings.augment_strength,
-        "hub_handle": network.hub_handle or None, "class_weights": settings.class_weights,
+        "hub_handle": network.hub_handle or None, "training": trained, "class_weights": settings.class_weights,
         "temperature": temperature, **notes,
     }
     # The bare classifier: augmentation never reaches the serving graph.

@@ -87,6 +87,18 @@ def unfreeze_top(keras, base, n_layers: int) -> int:
     return unfrozen
 
 
+def without_autograph(model):
+    """tf_keras traces train_step/test_step with autograph, which converts the source of every Keras
+    layer and of Keras' training code on the first step (seconds on a small head, minutes on
+    MobileNetV2 under load). Nothing there branches on a tensor in Python, so it runs as written, as
+    Keras 3 does (its steps are marked do_not_convert)."""
+    import tensorflow as tf
+
+    for name in ("train_step", "test_step", "predict_step"):
+        setattr(model, name, tf.autograph.experimental.do_not_convert(getattr(model, name)))
+    return model
+
+
 def history_of(fit) -> Dict:
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
@@ -143,8 +155,8 @@ def fine_tune(keras, strategy, model, base, train, validation, settings: Trainer
     print(f"[snout] phase 2: fine-tuning the top {unfrozen} weighted base layers at learning rate {lr:g}")
     keep_best, cbs = callbacks(keras, os.path.join(log_dir, "phase2_fine_tune"), stop_on="val_accuracy",
                                patience=settings.early_stopping_patience)
-    fit = model.fit(train, validation_data=validation, epochs=settings.fine_tune_epochs, verbose=2,
-                    callbacks=cbs, class_weight=class_weight)
+    fit = without_autograph(model).fit(train, validation_data=validation, epochs=settings.fine_tune_epochs,
+                                       verbose=2, callbacks=cbs, class_weight=class_weight)
     history["phase2_fine_tune"] = history_of(fit)
     kept = keep_best.best >= phase1_best
     history["phase2_kept"] = kept
@@ -159,6 +171,6 @@ def train_from_scratch(keras, model, train, validation, settings: TrainerSetting
     """A base trained from scratch changes every step: the whole network trains on streamed images."""
     _, cbs = callbacks(keras, os.path.join(log_dir, "phase1_head"), stop_on="val_accuracy",
                        patience=settings.early_stopping_patience)
-    fit = model.fit(train, validation_data=validation, epochs=settings.epochs, verbose=2, callbacks=cbs,
-                    class_weight=class_weight)
+    fit = without_autograph(model).fit(train, validation_data=validation, epochs=settings.epochs, verbose=2,
+                                       callbacks=cbs, class_weight=class_weight)
     return {"phase1_head": history_of(fit)}

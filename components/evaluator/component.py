@@ -7,14 +7,18 @@ from typing import Optional
 from tfx import types
 from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.types import standard_artifacts, standard_component_specs as specs
-from tfx.types.component_spec import ExecutionParameter
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 from tfx.utils import json_utils
 
-from components.evaluator import executor
+from components.evaluator import executor, reuse
 from components.evaluator.config import eval_config
 
 
 class EvaluatorSpec(specs.EvaluatorSpec):
+    # The Resolver's blessing of the baseline: when the candidate is that very model, its stored
+    # evaluation is reused instead of graded again (reuse.py).
+    INPUTS = dict(specs.EvaluatorSpec.INPUTS, **{
+        reuse.BASELINE_BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True)})
     PARAMETERS = dict(
         specs.EvaluatorSpec.PARAMETERS,
         **{executor.MIN_ACCURACY_KEY: ExecutionParameter(type=float),
@@ -33,9 +37,9 @@ class Evaluator(base_beam_component.BaseBeamComponent):
     def __init__(self, examples: types.BaseChannel, model: types.BaseChannel, num_classes: int,
                  min_accuracy: float, max_accuracy_drop: float, gate_split: str,
                  validation_split: Optional[str] = None, baseline_model: Optional[types.BaseChannel] = None,
-                 served_model_dir: Optional[str] = None):
+                 served_model_dir: Optional[str] = None, baseline_blessing: Optional[types.BaseChannel] = None):
         spec = EvaluatorSpec(
-            examples=examples, model=model, baseline_model=baseline_model,
+            examples=examples, model=model, baseline_model=baseline_model, baseline_blessing=baseline_blessing,
             eval_config=eval_config(min_accuracy, num_classes), example_splits=json_utils.dumps([gate_split]),
             min_accuracy=float(min_accuracy), max_accuracy_drop=float(max_accuracy_drop),
             served_model_dir=served_model_dir, validation_split=validation_split,

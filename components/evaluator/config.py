@@ -10,10 +10,6 @@ from contract import LABEL_KEY, OUTPUT_PROBABILITIES, SIGNATURE_TF_EXAMPLE
 from contract.evaluation import TOP_K, TOP_K_ACCURACY
 from components.evaluator import calibration, paired
 
-# Overall metrics, also computed on the validation split (cheap: no per-class, no baseline).
-SUMMARY_METRICS = ("ExampleCount", "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy")
-
-
 def eval_config(min_accuracy: float, num_classes: int) -> tfma.EvalConfig:
     accuracy_threshold = tfma.MetricThreshold(
         value_threshold=tfma.GenericValueThreshold(lower_bound={"value": min_accuracy}))
@@ -39,18 +35,3 @@ def eval_config(min_accuracy: float, num_classes: int) -> tfma.EvalConfig:
         # binarized Precision/Recall are one-vs-rest at a threshold, or with top_k=1 count ties as both classes.
         metrics_specs=[tfma.MetricsSpec(metrics=overall)],
     )
-
-
-def summary_config(config: tfma.EvalConfig) -> tfma.EvalConfig:
-    """The same model spec with only the overall summary metrics and no thresholds."""
-    summary = tfma.EvalConfig()
-    summary.CopyFrom(config)
-    del summary.metrics_specs[:]
-    metrics = []
-    for spec in config.metrics_specs:
-        for metric in spec.metrics:
-            if metric.class_name in SUMMARY_METRICS:
-                kept = tfma.MetricConfig(class_name=metric.class_name, config=metric.config)
-                metrics.append(kept)
-    summary.metrics_specs.add().metrics.extend(metrics)
-    return summary

@@ -1,9 +1,13 @@
 """TFX's Evaluator executor, with snout's gate applied to TFMA's results.
 
+0. When the candidate is the very model the baseline's blessing blessed, under the same grading
+   key (an unchanged rerun), nothing is graded again: the stored evaluation is reused (reuse.py).
+
 1. Pick the baseline: the Resolver's latest blessed model, or (baseline="served") the
    newest version under the push destination; dropped when its class list differs.
 2. TFX's executor runs TFMA on the gate's split (and writes TFMA's blessing for --min-accuracy).
-3. TFMA again on the validation split, candidate only, summary metrics (for the report).
+3. The candidate's summary metrics on the validation split, for the report (validation.py: the
+   exported model run over the split, without a second TFMA pipeline).
 4. The no-regression rule (gate.py) on TFMA's paired counts; the blessing is rewritten when
    it fails, and every check is written as a sentence with its numbers to gate.json.
 """
@@ -23,8 +27,7 @@ from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 
 import contract
 from contract import evaluation as ev
-from components.evaluator import calibration, gate
-from components.evaluator.config import summary_config
+from components.evaluator import calibration, gate, reuse, validation
 
 SERVED_MODEL_DIR_KEY = "served_model_dir"
 VALIDATION_SPLIT_KEY = "validation_split"
@@ -68,6 +71,7 @@ class Executor(tfx_evaluator.Executor):
         exec_properties = dict(exec_properties, custom_eval_shared_model=f"{__name__}.{eval_shared_model.__name__}")
         candidate = artifact_utils.get_single_instance(input_dict[specs.MODEL_KEY])
         candidate_dir = path_utils.serving_model_path(candidate.uri, path_utils.is_old_model_artifact(candidate))
+        baseline_blessing = (input_dict.pop(reuse.BASELINE_BLESSING_KEY, None) or [None])[0]
         baseline, baseline_info = self._baseline(input_dict, exec_properties, model_class_names(candidate_dir) or [])
         temperature = calibration.model_temperature(candidate_dir)
         exec_properties[specs.EVAL_CONFIG_KEY] = calibration.config_with_temperature(
@@ -76,22 +80,40 @@ class Executor(tfx_evaluator.Executor):
             input_dict.pop(specs.BASELINE_MODEL_KEY, None)
         else:
             input_dict[specs.BASELINE_MODEL_KEY] = [baseline]
-        super().Do(input_dict, output_dict, exec_properties)
-
         evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
         blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
+        key = reuse.grading_key(exec_properties, input_dict[specs.EXAMPLES_KEY])
+        stored = None
+        if baseline is not None and reuse.same_model(candidate, baseline, candidate_dir, baseline_info["model_dir"]):
+            stored = reuse.stored_evaluation(baseline_blessing, key)
+        if stored:
+            print(f"[snout] Evaluator: the candidate is the model already blessed (same model as the baseline); "
+                  f"reusing its evaluation ({stored}), nothing graded again")
+            result = reuse.reuse(stored, evaluation_uri, baseline_info,
+                                 float(exec_properties.get(MAX_ACCURACY_DROP_KEY) or 0.0))
+            _describe_models(blessing, input_dict, exec_properties)
+        else:
+            result = self._grade(input_dict, output_dict, exec_properties, candidate_dir, baseline_info)
+            result.calibration = calibration.read(evaluation_uri, temperature)
         if baseline is not None and exec_properties.get(SERVED_MODEL_DIR_KEY):
             # A served version is no MLMD artifact: TFX recorded id 0 as its id, which KFP's v2 entrypoint
             # fails to map to an artifact name (KeyError: 0). gate.json names the served version instead.
             blessing.mlmd_artifact.custom_properties.pop(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, None)
-        (split,) = json_utils.loads(exec_properties[specs.EXAMPLE_SPLITS_KEY])  # the gate's one split
-        result = self._decide(evaluation_uri, exec_properties, split, baseline_info)
-        result.validation = self._validation(input_dict, exec_properties, evaluation_uri)
-        result.calibration = calibration.read(evaluation_uri, temperature)
         ev.write_gate(evaluation_uri, result)
         _write_blessing(blessing, result.blessed)
+        blessing.set_string_custom_property(reuse.EVALUATION_URI_PROPERTY, evaluation_uri)
+        blessing.set_string_custom_property(reuse.GRADING_KEY_PROPERTY, key)
         for check in result.checks:
             logging.info("gate: %s", check.sentence)
+
+    def _grade(self, input_dict, output_dict, exec_properties, candidate_dir: str, baseline_info: dict):
+        """TFMA on the gate's split (TFX's executor), the gate on its results, the validation summary beside it."""
+        super().Do(input_dict, output_dict, exec_properties)
+        evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
+        (split,) = json_utils.loads(exec_properties[specs.EXAMPLE_SPLITS_KEY])  # the gate's one split
+        result = self._decide(evaluation_uri, exec_properties, split, baseline_info)
+        result.validation = self._validation(input_dict, exec_properties, candidate_dir)
+        return result
 
     def _baseline(self, input_dict, exec_properties, candidate_classes: List[str]):
         """(baseline Model artifact or None, description for gate.json)."""
@@ -145,24 +167,20 @@ class Executor(tfx_evaluator.Executor):
         blessed = not any(c.state is ev.CheckState.FAILED for c in checks)
         return ev.GateResult(blessed=blessed, split=split, example_count=count, checks=checks, baseline=baseline_info)
 
-    def _validation(self, input_dict, exec_properties, evaluation_uri: str) -> dict:
-        """The candidate's summary metrics on the validation split: TFMA, no thresholds, no blessing."""
+    def _validation(self, input_dict, exec_properties, candidate_dir: str) -> dict:
+        """The candidate's summary metrics on the validation split (no thresholds, no blessing): the
+        exported model run over the split directly, the numbers TFMA's summary pass gave (validation.py)."""
         split = exec_properties.get(VALIDATION_SPLIT_KEY)
         examples = input_dict[specs.EXAMPLES_KEY]
         if not split or split not in artifact_utils.decode_split_names(examples[0].split_names):
             return {}
         config = tfma.EvalConfig()
         proto_utils.json_to_proto(exec_properties[specs.EVAL_CONFIG_KEY], config)
-        output = standard_artifacts.ModelEvaluation()
-        output.uri = os.path.join(evaluation_uri, ev.VALIDATION_DIR)
-        properties = dict(exec_properties, **{specs.EVAL_CONFIG_KEY: proto_utils.proto_to_json(summary_config(config)),
-                                              specs.EXAMPLE_SPLITS_KEY: json_utils.dumps([split])})
-        inputs = {k: v for k, v in input_dict.items() if k != specs.BASELINE_MODEL_KEY}
-        super().Do(inputs, {specs.EVALUATION_KEY: [output]}, properties)
-        overall = ev.metric_values(output.uri).get(None, {})
-        found = {name: overall.get((name, ev.CANDIDATE, False, None))
-                 for name in (ev.ACCURACY, ev.TOP_K_ACCURACY, ev.EXAMPLE_COUNT)}
-        return {"split": split, **{k: v for k, v in found.items() if v is not None}}
+        top_k = any(m.class_name == "SparseTopKCategoricalAccuracy" for spec in config.metrics_specs
+                    for m in spec.metrics)
+        files = sorted(fileio.glob(io_utils.all_files_pattern(artifact_utils.get_split_uri(examples, split))))
+        found = validation.validation_summary(candidate_dir, files, ev.TOP_K + 1 if top_k else ev.TOP_K)
+        return {"split": split, **found}
 
 
 def _tfma_failures(evaluation_uri: str, split: str, accuracy_check: ev.GateCheck) -> List[ev.GateCheck]:
@@ -183,6 +201,19 @@ def _tfma_failures(evaluation_uri: str, split: str, accuracy_check: ev.GateCheck
                          f"{failure.message or 'outside the bound'}",
                 metric=failure.metric_key.name, slice=where or "overall", value=value))
     return found
+
+
+def _describe_models(blessing, input_dict, exec_properties) -> None:
+    """The custom properties TFX's Evaluator sets on its blessing (the Resolver finds models by them)."""
+    model = input_dict[specs.MODEL_KEY][0]
+    blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY, model.uri)
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY, model.id)
+    baseline = (input_dict.get(specs.BASELINE_MODEL_KEY) or [None])[0]
+    if baseline is not None:
+        blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY, baseline.uri)
+        blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, baseline.id)
+    if "current_component_id" in exec_properties:
+        blessing.set_string_custom_property("component_id", exec_properties["current_component_id"])
 
 
 def _write_blessing(blessing, blessed: bool) -> None:

@@ -10,22 +10,12 @@ noise, while a consistent drop is caught; a larger test set detects smaller drop
 
 from __future__ import annotations
 
-import math
 from typing import List, Optional
 
 from contract import MODEL_EXTRA_DIR, VOCABULARY_FILE, class_list_difference
-from contract.evaluation import ACCURACY, CheckState, GateCheck
+from contract.evaluation import ACCURACY, CheckState, GateCheck, mcnemar_p_value
 
 ALPHA = 0.05  # one-sided significance of the McNemar test
-
-
-def mcnemar_p_value(baseline_only: int, candidate_only: int) -> float:
-    """One-sided exact McNemar p: the chance of >= baseline_only of the discordant pairs going
-    the baseline's way if both models were equally accurate."""
-    n = baseline_only + candidate_only
-    if n == 0:
-        return 1.0
-    return sum(math.comb(n, k) for k in range(baseline_only, n + 1)) / 2 ** n
 
 
 def _examples(count: Optional[int], split: str) -> str:

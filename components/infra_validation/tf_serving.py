@@ -12,9 +12,9 @@ stops it. Two adaptations, no change to what is validated:
 import os
 
 from tfx import types
-from tfx import v1 as tfx
 from tfx.components.infra_validator import executor as infra_validator_executor
 from tfx.dsl.components.base import base_component, executor_spec
+from tfx.proto import infra_validator_pb2
 from tfx.types import standard_artifacts, standard_component_specs
 
 import contract
@@ -60,11 +60,12 @@ def kubernetes_infra_validator(model, examples, model_name: str, num_examples: i
     its blessing carries the model plus assets.extra/tf_serving_warmup_requests for the Pusher."""
     return TFServingInfraValidator(
         model=model, examples=examples,
-        serving_spec=tfx.proto.ServingSpec(
-            tensorflow_serving=tfx.proto.TensorFlowServing(image_name=TF_SERVING_IMAGE, tags=[TF_SERVING_TAG]),
-            kubernetes=tfx.proto.KubernetesConfig(),
+        serving_spec=infra_validator_pb2.ServingSpec(
+            tensorflow_serving=infra_validator_pb2.TensorFlowServing(image_name=TF_SERVING_IMAGE,
+                                                                     tags=[TF_SERVING_TAG]),
+            kubernetes=infra_validator_pb2.KubernetesConfig(),
             model_name=model_name),
-        validation_spec=tfx.proto.ValidationSpec(max_loading_time_seconds=600, num_tries=3),
-        request_spec=tfx.proto.RequestSpec(
-            tensorflow_serving=tfx.proto.TensorFlowServingRequestSpec(signature_names=list(SIGNATURES)),
+        validation_spec=infra_validator_pb2.ValidationSpec(max_loading_time_seconds=600, num_tries=3),
+        request_spec=infra_validator_pb2.RequestSpec(
+            tensorflow_serving=infra_validator_pb2.TensorFlowServingRequestSpec(signature_names=list(SIGNATURES)),
             num_examples=num_examples, make_warmup=True)).with_id("InfraValidator")

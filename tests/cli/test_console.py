@@ -84,7 +84,8 @@ def test_quiet_and_verbose_flags_exist_on_the_noisy_commands():
     parser = build_parser()
     for command in QUIET_COMMANDS:
         argv = {"run": ["run"], "tune": ["tune"], "ingest": ["ingest", "src", "--out", "o"],
-                "serve": ["serve", "--serving-dir", "s"], "predict": ["predict", "x.jpg"]}[command]
+                "serve": ["serve", "--serving-dir", "s"], "predict": ["predict", "x.jpg"],
+                "compare": ["compare", "a", "b", "--out", "o"]}[command]
         assert parser.parse_args([*argv, "--verbose"]).verbose is True
 
 

@@ -104,3 +104,18 @@ def test_dask_needs_its_scheduler():
         "--runner=apache_beam.runners.dask.dask_runner.DaskRunner", "--dask_client_address=127.0.0.1:8786"]
     with pytest.raises(UserError, match="--dask-address"):
         beam_args("dask")
+def test_local_auto_runs_beam_in_process_below_the_crossover_and_in_processes_above(tmp_path):
+    from pipeline.beam_profiles import IN_PROCESS_MAX_BYTES, auto_mode, record_bytes
+
+    small = ["--direct_running_mode=in_memory", f"--direct_num_workers={os.cpu_count() or 1}"]
+    assert beam_args("local", mode="auto", data_bytes=IN_PROCESS_MAX_BYTES - 1) == small
+    assert auto_mode(IN_PROCESS_MAX_BYTES) == auto_mode(None) == "multi_processing"  # unknown size: processes
+    assert beam_args("local", mode="multi_processing", data_bytes=1)[0] == "--direct_running_mode=multi_processing"
+    for split, size in (("train", 3000), ("test", 500)):
+        (tmp_path / split).mkdir()
+        (tmp_path / split / "data-00000-of-00001.tfrecord.gz").write_bytes(b"x" * size)
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"y" * 10_000)  # not a record: not counted
+    assert record_bytes(str(tmp_path)) == 3500
+    assert record_bytes("gs://bucket/data") is None
+    assert SnoutConfig().beam_pipeline_args(str(tmp_path)) == small  # snout run's default: auto

@@ -288,3 +288,21 @@ def test_function_paths_resolve_in_the_installed_package():
     for name, path in FUNCTION_PATHS.items():
         module, attr = path.rsplit(".", 1)
         assert attr == name and callable(getattr(importlib.import_module(module), attr)), path
+
+
+def _schema_titles(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from ([yaml.safe_load(value)["title"]] if key == "instanceSchema" else _schema_titles(value))
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schema_titles(value)
+
+
+def test_custom_artifact_types_import_by_their_schema_title(kfp_spec):
+    """TFX's v2 container entrypoint imports a non-tfx type by its title: it must resolve in the image."""
+    from tfx.utils import import_utils
+    custom = {title for title in _schema_titles(kfp_spec) if not title.startswith("tfx.")}
+    assert {"components.LiteModel", "components.LitePushedModel"} <= custom
+    for title in custom:
+        assert import_utils.import_class_by_path(title).TYPE_NAME == title

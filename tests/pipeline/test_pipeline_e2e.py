@@ -11,6 +11,7 @@ import trainer.keras_compat  # noqa: F401
 import tensorflow as tf
 
 import contract
+import contract.evaluation
 import sample_data
 from contract.lite import VARIANT_FILES, lite_base_dir
 from tests.fixtures.pipeline import run, tiny_config
@@ -117,10 +118,16 @@ def test_rerun_is_cached_and_pushes_no_duplicate(first_pipeline_run):
     assert _lite_versions(again.config) == _lite_versions(first_pipeline_run.config)
     lite = _lite(again)
     assert lite.unchanged or not lite.pushed  # nothing copied twice
-    # The Resolver's baseline is now the same model: the paired check sees no disagreement.
+    # The Resolver's baseline is now the same model: the paired check sees no disagreement, and
+    # nothing is graded again (the stored evaluation is reused; its gate sentences are printed).
     regression = next(c for c in again.outcome.checks if c.name == "no_regression")
     assert regression.applied and regression.passed
     assert regression.numbers["baseline_only_correct"] == regression.numbers["candidate_only_correct"] == 0
+    gate = contract.evaluation.read_gate(again.outcome.evaluation_dir)
+    assert gate.baseline["reused_evaluation"] == first_pipeline_run.outcome.evaluation_dir
+    assert [c.sentence for c in again.outcome.checks if c.name == "min_accuracy"] == \
+        [c.sentence for c in first_pipeline_run.outcome.checks if c.name == "min_accuracy"]
+    assert again.outcome.validation == first_pipeline_run.outcome.validation
     assert sum(again.progress.timings.values()) < 0.5 * sum(first_pipeline_run.progress.timings.values())
 
 
