@@ -104,6 +104,46 @@ def evaluate(name, spec, f, num_classes, seeds, views):
             "test_sd": r[:, 1].std(), "epochs": r[:, 2].mean(), "seconds": r[:, 3].mean()}
 
 
+def trainer_choice(f, num_classes, seeds, views):
+    """The Trainer's own rule (trainer/head_choice.py) per seed, beside the rules it was weighed against:
+    {rule: [(validation accuracy, graded accuracy, head layers)] a seed}."""
+    import tensorflow as tf
+
+    from trainer import head_choice
+    from trainer.keras_compat import training_keras
+
+    train = f["train"] if not views else (np.concatenate([f["train"][0], f["train_aug"][0]]),
+                                          np.concatenate([f["train"][1], f["train_aug"][1]]))
+    graded = f["holdout"] if "holdout" in f else f["test"]
+    rules = {"trainer (one standard error)": lambda fits: head_choice.choose(fits, len(f["validation"][1])),
+             "best val accuracy": lambda fits: max(fits, key=lambda x: (x.best_accuracy, -x.best_loss)),
+             "lowest val loss": lambda fits: min(fits, key=lambda x: x.best_loss)}
+    found = {rule: [] for rule in rules}
+    found["ece"] = []
+    for seed in seeds:
+        tf.keras.utils.set_random_seed(seed)
+        heads, _ = head_choice.candidates(trust_data.head_params(1), f["train"][1], num_classes,
+                                          5)  # snout run's --linear-head-below
+        _, fits = head_choice.train_heads(training_keras(), train, f["validation"], num_classes, heads,
+                                          batch_size=32, min_epochs=5, log_dir=f"/tmp/trust-hc-logs/{seed}")
+        for rule, pick in rules.items():
+            fit = pick(fits)
+            found[rule].append((fit.best_accuracy, accuracy(fit.model, graded), fit.head.head_layers))
+        found["ece"].append(calibration_of(rules["trainer (one standard error)"](fits).model, f["validation"], graded))
+    return found
+
+
+def calibration_of(model, validation, graded):
+    """(temperature fitted on validation, ECE on the graded split before, after): trainer/calibration.py."""
+    from trainer import calibration
+
+    fitted = calibration.fit_on(model.predict(validation[0], verbose=0), validation[1])
+    p = model.predict(graded[0], verbose=0, batch_size=1024)
+    t = fitted["temperature"]
+    return (t, calibration.expected_calibration_error(p, graded[1]),
+            calibration.expected_calibration_error(calibration.tempered(p, t), graded[1]))
+
+
 def features_for(args, per_class):
     if args.data:
         import contract
@@ -150,6 +190,14 @@ def main():
             print(f"{name:<46}{r['val']:8.3f}±{r['val_sd']:.3f}{r['test']:8.3f}±{r['test_sd']:.3f}"
                   f"{r['val'] / probe['val']:10.2f}{r['test'] / probe['test']:11.2f}{r['epochs']:8.0f}"
                   f"{r['seconds']:6.0f}", flush=True)
+        choices = trainer_choice(f, num_classes, seeds, not args.clean_only)
+        for t, before, after in choices.pop("ece"):
+            print(f"calibration of the chosen head: temperature {t:.3f}, {graded} ECE {before:.4f} -> {after:.4f}")
+        for rule, rows in choices.items():
+            r = np.array(rows)
+            print(f"{'choice: ' + rule:<46}{r[:, 0].mean():8.3f}±{r[:, 0].std():.3f}{r[:, 1].mean():8.3f}"
+                  f"±{r[:, 1].std():.3f}{r[:, 0].mean() / probe['val']:10.2f}{r[:, 1].mean() / probe['test']:11.2f}"
+                  f"   hidden layers chosen by seed: {[int(x) for x in r[:, 2]]}", flush=True)
 
 
 if __name__ == "__main__":

@@ -95,8 +95,9 @@ def section(predictions, figures: Dict[str, bytes]) -> str:
         return f"<p>No heatmaps: {e(predictions.heatmap_note or 'not computed')}.</p>"
     seconds = predictions.heatmap_seconds
     return (f'<p>Grad-CAM on the base\'s last convolutional block for the <span data-key="heatmaps">'
-            f'{len(predictions.heatmaps)}</span> most confident mistakes (computed in {seconds:.1f} s by the '
-            f"exported model's own <code>{e(contract.CLASS_ACTIVATION_FUNCTION)}</code> function): red and blue "
+            f'{len(predictions.heatmaps)}</span> most confident mistakes ('
+            + (f"computed in {seconds:.1f} s " if seconds is not None else "computed ")
+            + f"by the exported model's own <code>{e(contract.CLASS_ACTIVATION_FUNCTION)}</code> function): red and blue "
             "warm colours mark where the evidence for the predicted class (middle) and the true class (right) lay. "
             "A map on the background, not the "
             "animal, points at a shortcut the network learnt.</p>"

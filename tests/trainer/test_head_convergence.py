@@ -96,7 +96,8 @@ def _issue_probe(keras, train, validation, num_classes: int, max_epochs: int = 1
     probe = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(inputs))
     probe.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     keep_best = training._keep_best(keras)
-    probe.fit(*train, validation_data=validation, epochs=max_epochs, batch_size=64, verbose=0, callbacks=[keep_best])
+    training.without_autograph(probe).fit(*train, validation_data=validation, epochs=max_epochs, batch_size=64,
+                                          verbose=0, callbacks=[keep_best])
     return probe
 
 
