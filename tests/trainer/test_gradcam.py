@@ -12,6 +12,7 @@ import trainer.keras_compat as keras_compat
 import tensorflow as tf
 
 from tests.fixtures.settings import head, network
+from trainer import training
 from trainer.gradcam import class_activation_maps_fn
 from trainer.model import build_classifier
 
@@ -46,7 +47,7 @@ def trained():
                                                                       weights="none"),
                                 head=head(head_units=16, learning_rate=3e-3), base=base)
     images, labels, _ = _images(256, 0)
-    model.fit(images, labels, epochs=20, batch_size=32, verbose=0)
+    training.without_autograph(model).fit(images, labels, epochs=20, batch_size=32, verbose=0)  # no autograph: seconds
     return model
 
 
