@@ -50,8 +50,8 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray, iterations: i
     """The T minimising the NLL of softmax(log p / T) on (probabilities, labels): golden-section search
     over 1/T, on which the NLL is convex (a log-sum-exp of a linear function, minus a linear one)."""
     labels = np.asarray(labels).reshape(-1).astype(int)
-    if len(labels) == 0:
-        return 1.0
+    if len(labels) == 0 or (np.asarray(probabilities).argmax(axis=1) == labels).all():
+        return 1.0  # none wrong: the NLL falls without end as T -> 0 (no fit; the network's own probabilities)
     log_p = log_probabilities(probabilities)
     low, high = _INVERSE_T_RANGE
     ratio = (np.sqrt(5.0) - 1.0) / 2.0

@@ -45,16 +45,19 @@ def restore(saved) -> None:
 
 def _keep_best(keras):
     class KeepBestWeights(keras.callbacks.Callback):
-        """Restores the best val_accuracy epoch at the end (EarlyStopping only does so when it stops)."""
+        """Restores the best val_accuracy epoch at the end (EarlyStopping only does so when it stops); among
+        equal accuracies the lower val_loss (a small validation split saturates at 1.0 in the first epoch,
+        whose head is far from trained: phase 2 then started below phase 1's end)."""
 
         def __init__(self):
             super().__init__()
-            self.best, self.best_weights, self.best_epoch = -1.0, None, 0
+            self.best, self.best_loss, self.best_weights, self.best_epoch = -1.0, float("inf"), None, 0
 
         def on_epoch_end(self, epoch, logs=None):
-            value = (logs or {}).get("val_accuracy")
-            if value is not None and value > self.best:
-                self.best, self.best_weights, self.best_epoch = float(value), snapshot(self.model), epoch + 1
+            value, loss = (logs or {}).get("val_accuracy"), (logs or {}).get("val_loss", float("inf"))
+            if value is not None and (value > self.best or (value == self.best and loss < self.best_loss)):
+                self.best, self.best_loss = float(value), float(loss)
+                self.best_weights, self.best_epoch = snapshot(self.model), epoch + 1
 
         def on_train_end(self, logs=None):
             if self.best_weights is not None:

@@ -40,6 +40,14 @@ def test_saturated_probabilities_stay_finite():
     assert np.isfinite(t) and np.isfinite(q).all() and q.max() < 1.0
 
 
+def test_no_mistake_on_validation_leaves_the_probabilities_as_they_are():
+    """Every validation answer right (a small, easy split): the NLL falls without end as T -> 0, so nothing is
+    fitted (the shared tiny run fitted T = 0.05, the bound, before: a model sharpened to certainty)."""
+    p = np.array([[0.7, 0.3], [0.2, 0.8], [0.9, 0.1]], "float32")
+    assert calibration.fit_temperature(p, np.array([0, 1, 0])) == 1.0
+    assert calibration.fit_temperature(p, np.array([0, 1, 1])) != 1.0  # one mistake: a fit
+
+
 def test_ece_by_hand():
     # Bin [0.6, 0.667): two examples at 0.6, one right -> |0.5 - 0.6| weighted 2/3; bin of 0.9: one right -> 0.1.
     p = np.array([[0.6, 0.4], [0.6, 0.4], [0.9, 0.1]])
