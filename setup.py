@@ -46,6 +46,7 @@ setup(
         "dask==2026.8.0",
         "distributed==2026.8.0",
     ],
-    extras_require={"test": ["pytest==9.2.0"]},
+    # pytest-xdist: the suite runs on two workers (tests/conftest.py groups what must share a process).
+    extras_require={"test": ["pytest==9.2.0", "pytest-xdist==3.8.0"]},
     entry_points={"console_scripts": ["snout=cli.main:main"]},
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 
+from cli.predict_offline import write_results
 from contract import lite as lite_contract
 from contract.errors import UserError
 
@@ -36,13 +37,5 @@ def predict_lite(args) -> int:
         predictions, refused = lite_predict.predict_files(args.model, inputs)
     except ValueError as e:  # not a TFLite model the interpreter can load
         raise UserError(f"--model {args.model}: {e}") from None
-    skipped += refused
-    seconds = max(time.time() - start, 1e-9)
-    rows = batch_predict.write_csv(out, predictions, class_names, args.format, args.min_confidence)
-    print(f"[snout] {rows} images -> {out} ({args.format} format) in {seconds:.1f}s, {rows / seconds:.1f} img/s")
-    if skipped:
-        listing = os.path.splitext(out)[0] + "-skipped.tsv"
-        with open(listing, "w") as f:
-            f.write("".join(f"{path}\t{reason}\n" for path, reason in sorted(skipped)))
-        print(f"[snout] {len(skipped)} files skipped (not readable images), listed in {listing}")
-    return 1 if skipped else 0
+    return write_results(out, predictions, class_names, args.format, time.time() - start, [*skipped, *refused],
+                         args.min_confidence)

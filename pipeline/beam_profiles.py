@@ -137,6 +137,9 @@ def _require(profile: str, values: dict, names: Sequence[str]) -> None:
                         f"(flags: {', '.join(flag(n) for n in missing)})")
 
 
+NO_PRISM_ARG = "--allow_unsafe_triggers"
+
+
 def flag(name: str) -> str:
     """The command-line flag that sets a profile parameter (pipeline/beam_options.py)."""
     return _FLAGS.get(name, "--beam-" + name.replace("_", "-"))
@@ -169,7 +172,9 @@ def _local(v: dict) -> List[str]:
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 0:
         raise UserError("Beam profile 'local': workers must be >= 0 (0: one per CPU core at run time)")
-    return [f"--direct_running_mode={mode}", f"--direct_num_workers={workers}"]
+    # Beam 2.74's DirectRunner first tries Prism, a Go binary it downloads from GitHub at run time, which
+    # ignores the mode and workers; it skips Prism for pipelines allowing unsafe triggers (batch has none).
+    return [f"--direct_running_mode={mode}", f"--direct_num_workers={workers}", NO_PRISM_ARG]
 
 
 def _dataflow(v: dict) -> List[str]:

@@ -16,3 +16,20 @@ def first_pipeline_run(tmp_path_factory):
 
     workspace = str(tmp_path_factory.mktemp("snout_workspace"))
     return run(tiny_config(workspace))
+
+
+# Heaviest first, so the two workers of `pytest -n 2` start on them and finish together.
+_HEAVY_FIRST = ("first_pipeline_run", "tests/pipeline/test_kubeflow_local_run.py",
+                "tests/pipeline/test_portable_pipeline_run.py")
+
+
+def _group(item) -> str:
+    """One process per group: the tests sharing the DAG run, else each file (its module fixtures once)."""
+    return "first_pipeline_run" if "first_pipeline_run" in item.fixturenames else item.nodeid.split("::")[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    rank = {group: i for i, group in enumerate(_HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: file order otherwise

@@ -60,7 +60,8 @@ def test_snout_run_moves_beam_workers_and_mode_into_the_option_set():
 
     config = config_from_args(_parse("run", "--beam-workers", "3", "--beam-mode", "multi_threading"))
     assert config.beam == BeamOptions(workers=3, mode="multi_threading")
-    assert config.beam_pipeline_args() == ["--direct_running_mode=multi_threading", "--direct_num_workers=3"]
+    assert config.beam_pipeline_args() == ["--direct_running_mode=multi_threading", "--direct_num_workers=3",
+                                           beam_profiles.NO_PRISM_ARG]
     zero = config_from_args(_parse("run", "--beam-workers", "0"))
     assert zero.beam_pipeline_args()[1] == f"--direct_num_workers={os.cpu_count() or 1}"  # as before
     portable = config_from_args(_parse("run", *PORTABLE))
@@ -72,7 +73,8 @@ def test_ingest_runs_threads_locally_and_hands_on_plain_args():
     from ingest.beam_pipeline import default_options
 
     args = BeamOptions.from_args(_parse("ingest")).pipeline_args("ingest", mode="multi_threading")
-    assert args == ["--direct_running_mode=multi_threading", f"--direct_num_workers={os.cpu_count() or 1}"]
+    assert args == ["--direct_running_mode=multi_threading", f"--direct_num_workers={os.cpu_count() or 1}",
+                    beam_profiles.NO_PRISM_ARG]
     assert default_options(args).get_all_options()["direct_running_mode"] == "multi_threading"
 
 
@@ -96,3 +98,22 @@ def test_snout_run_refuses_a_bad_beam_flag_before_any_work(tmp_path, capsys):
     assert main(["run", "--workspace", str(workspace), "--beam-profile", "dask", "--dask-address", "x:1"]) == 2
     assert "runs only `snout ingest`" in capsys.readouterr().err
     assert not workspace.exists()  # no log, no sample data
+
+
+def test_the_local_profile_runs_on_the_direct_runner_not_a_downloaded_prism(caplog):
+    """Beam's DirectRunner would first try Prism (fetched from GitHub at run time); snout's args skip it."""
+    import logging
+
+    import apache_beam as beam
+
+    from ingest.beam_pipeline import default_options
+
+    args = BeamOptions.from_args(_parse("ingest")).pipeline_args("ingest", mode="in_memory")
+    with caplog.at_level(logging.INFO, logger="apache_beam.runners.direct.direct_runner"):
+        with beam.Pipeline(options=default_options(args)) as pipeline:
+            _ = pipeline | beam.Create([1, 2]) | beam.Map(lambda x: x + 1)
+    assert "Running pipeline with PrismRunner" not in caplog.text
+    with caplog.at_level(logging.INFO, logger="apache_beam.runners.direct.direct_runner"):  # the control
+        with beam.Pipeline(options=default_options([a for a in args if a != beam_profiles.NO_PRISM_ARG])) as pipeline:
+            _ = pipeline | beam.Create([1, 2]) | beam.Map(lambda x: x + 1)
+    assert "Running pipeline with PrismRunner" in caplog.text

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from pipeline.beam_profiles import PROFILES, beam_args, profile_names
+from pipeline.beam_profiles import NO_PRISM_ARG, PROFILES, beam_args, profile_names
 from pipeline.config import SnoutConfig
 from contract.errors import UserError
 
@@ -19,15 +19,15 @@ def test_profiles_are_named_and_documented():
 
 def test_local_is_direct_runner_multiprocessing_one_worker_per_core():
     assert beam_args("local") == ["--direct_running_mode=multi_processing",
-                                  f"--direct_num_workers={os.cpu_count() or 1}"]
+                                  f"--direct_num_workers={os.cpu_count() or 1}", NO_PRISM_ARG]
     assert beam_args("local", workers=0, mode="multi_threading") == [
-        "--direct_running_mode=multi_threading", "--direct_num_workers=0"]
+        "--direct_running_mode=multi_threading", "--direct_num_workers=0", NO_PRISM_ARG]
 
 
 def test_snout_run_default_is_unchanged():
     """What `snout run` used before the shared option set: multi-processing, one worker per core here."""
     assert SnoutConfig().beam_pipeline_args() == ["--direct_running_mode=multi_processing",
-                                                  f"--direct_num_workers={os.cpu_count() or 1}"]
+                                                  f"--direct_num_workers={os.cpu_count() or 1}", NO_PRISM_ARG]
 
 
 def test_dataflow():
@@ -107,7 +107,7 @@ def test_dask_needs_its_scheduler():
 def test_local_auto_runs_beam_in_process_below_the_crossover_and_in_processes_above(tmp_path):
     from pipeline.beam_profiles import IN_PROCESS_MAX_BYTES, auto_mode, record_bytes
 
-    small = ["--direct_running_mode=in_memory", f"--direct_num_workers={os.cpu_count() or 1}"]
+    small = ["--direct_running_mode=in_memory", f"--direct_num_workers={os.cpu_count() or 1}", NO_PRISM_ARG]
     assert beam_args("local", mode="auto", data_bytes=IN_PROCESS_MAX_BYTES - 1) == small
     assert auto_mode(IN_PROCESS_MAX_BYTES) == auto_mode(None) == "multi_processing"  # unknown size: processes
     assert beam_args("local", mode="multi_processing", data_bytes=1)[0] == "--direct_running_mode=multi_processing"

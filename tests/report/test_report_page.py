@@ -3,6 +3,7 @@
 import re
 
 import numpy as np
+import pytest
 
 from report import figures
 from report import html as report_html
@@ -37,11 +38,17 @@ def test_top_confusions_are_the_largest_off_diagonal_counts():
     assert len(rows) == 3
 
 
-def test_page_for_120_classes_has_every_section(tmp_path):
+@pytest.fixture(scope="module")
+def page_120():
+    """The synthetic 120-class report, its figures and its page (drawn once: the figures take seconds)."""
     report = synthetic_report()
     figs = report_html.build_figures(report)
+    return report, figs, report_html.render(report, figs)
+
+
+def test_page_for_120_classes_has_every_section(page_120):
+    report, figs, page = page_120
     assert set(figs) == set(report_html.FIGURE_FILES)
-    page = report_html.render(report, figs)
     assert sections(page) == SECTION_IDS
     assert page.count("data:image/png;base64,") == len(figs)
     data = report_html.read_embedded_data(page)
@@ -64,10 +71,9 @@ def test_page_for_120_classes_has_every_section(tmp_path):
     assert re.search(r"<td>01</td><td>COMPLETED</td><td>0\.6400</td>", page)  # best trial first
 
 
-def test_page_for_120_classes_renders_in_chromium(tmp_path):
+def test_page_for_120_classes_renders_in_chromium(page_120, tmp_path):
     require_chromium()
-    report = synthetic_report()
-    (tmp_path / "index.html").write_text(report_html.render(report, report_html.build_figures(report)))
+    (tmp_path / "index.html").write_text(page_120[2])
     assert png_size(screenshot(str(tmp_path / "index.html"), tmp_path))[0] >= 1000
 
 
