@@ -20,7 +20,9 @@ def first_pipeline_run(tmp_path_factory):
 
 # Heaviest first, so the two workers of `pytest -n 2` start on them and finish together.
 _HEAVY_FIRST = ("first_pipeline_run", "tests/pipeline/test_kubeflow_local_run.py",
-                "tests/pipeline/test_portable_pipeline_run.py")
+                "tests/pipeline/test_portable_pipeline_run.py", "tests/pipeline/test_portable_runner.py",
+                "tests/pipeline/test_dask_runner.py", "tests/components/test_lite_export.py",
+                "tests/components/test_evaluator_reuse.py", "tests/components/test_evaluator.py")
 
 
 def _group(item) -> str:
