@@ -42,6 +42,10 @@ setup(
         "pillow>=10,<13",
         "matplotlib>=3.8,<4",
         "tqdm>=4.66,<5",
+        # The data audit (components/audit/): confident learning's find_label_issues, and an
+        # approximate nearest-neighbour index for near-duplicates beyond the exact search's size.
+        "cleanlab==2.9.0",
+        "faiss-cpu==1.15.1",
         # Beam's DaskRunner (`--beam-profile dask`, snout ingest); Beam 2.74's [dask] extra asks >=2024.4.2.
         "dask==2026.8.0",
         "distributed==2026.8.0",

@@ -43,4 +43,4 @@ ensure_libusb
 # imported under TF 2.16 (it imports tf.estimator); tfx uses tensorflow-hub only in its examples.
 .venv/bin/python -m pip install --quiet --no-deps "tensorflow-hub==0.16.1"
 .venv/bin/snout --help >/dev/null
-echo "setup.sh: ready. Run the pipeline: .venv/bin/snout run    Run the tests: .venv/bin/python -m pytest tests"
+echo "setup.sh: ready. Run the pipeline: .venv/bin/snout run    Run the tests: .venv/bin/python -m pytest tests -n 2"

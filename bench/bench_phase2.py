@@ -15,6 +15,7 @@ network) on in-memory data, then, from the same phase-1 weights each time:
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 import argparse
 import os
 import sys
@@ -56,7 +57,9 @@ def phase1(keras, splits, num_classes, image_size, seed, strength, head_params, 
         compile_classifier(keras, model, head_params.learning_rate)
     train_plain = trust_data.batches(*splits["train"], cfg["batch_size"])
     validation = trust_data.batches(*splits["validation"], cfg["batch_size"])
-    train_features, validation_features = training.cached_features(keras, base, network, train_plain, validation,
+    # No run's shared embeddings here: the features are computed from the base (embeddings_uri "").
+    uncached = SimpleNamespace(network=network, embeddings_uri="", augment_strength=strength, seed=seed)
+    train_features, validation_features = training.cached_features(keras, base, uncached, train_plain, validation,
                                                                    augmenter)
     fit = head_choice.train_head(keras, train_features, validation_features, num_classes, head_params,
                                  batch_size=cfg["batch_size"], min_epochs=cfg["epochs"],

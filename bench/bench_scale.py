@@ -59,22 +59,27 @@ def run_measured(argv, log_path: str):
         start = time.time()
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
                                 env=dict(os.environ, PYTHONPATH=ROOT))
-        peak = [0]
+        peak = [0, 0.0, 0]  # tree bytes, when, the main process's own bytes then
 
         def poll():
             while proc.poll() is None:
-                peak[0] = max(peak[0], _tree_rss(proc.pid))
+                tree = _tree_rss(proc.pid)
+                if tree > peak[0]:
+                    peak[:] = [tree, time.time(), _rss_bytes(proc.pid)]
                 time.sleep(0.5)
 
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
-        out = []
+        out, finished = [], []  # (time, component) of each "[snout] X ran in" line
         for line in proc.stdout:
             out.append(line)
             log.write(line)
             log.flush()
+            finished += [(time.time(), name) for name, _, _ in COMPONENT_LINE.findall(line)]
         proc.wait()
         poller.join()
+    during = next((name for when, name in finished if when >= peak[1]), "after the last component")
+    print(f"peak RSS {peak[0] / 1e9:.2f} GB (main process {peak[2] / 1e9:.2f} GB) while {during} ran")
     if proc.returncode not in (0, 3):  # 3 = not blessed: the pipeline still ran to the end
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}); see {log_path}")
     return time.time() - start, peak[0], "".join(out)
@@ -102,6 +107,10 @@ def main() -> None:
     parser.add_argument("--source", default=None, help="a photo collection instead (one folder per class)")
     parser.add_argument("--work", default=None, help="work folder (default: a new temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--compare-audit", action="store_true",
+                        help="run twice on the same ingested data: first without the audit and without shared "
+                             "embeddings (--no-audit --no-share-embeddings: the Tuner and phase 1 run the base "
+                             "themselves), then with both (the default); print both tables and the ratio")
     parser.add_argument("run_flags", nargs="*", help="extra `snout run` flags, after --")
     args = parser.parse_args()
 
@@ -118,11 +127,26 @@ def main() -> None:
     import contract
 
     n = sum(sum(c.values()) for c in contract.read_summary(data).get("counts", {}).values()) or args.images
-    run_s, run_rss, out = run_measured(python + ["run", "--data", data, "--workspace", workspace] + RUN_FLAGS
-                                       + args.run_flags, os.path.join(work, "run.log"))
+    variants = [["--no-audit", "--no-share-embeddings"], []] if args.compare_audit else [[]]
+    totals = []
+    for k, variant in enumerate(variants):
+        flags = RUN_FLAGS + args.run_flags + variant
+        space = workspace if k == 0 else f"{workspace}-{k}"
+        shutil.rmtree(space, ignore_errors=True)
+        run_s, run_rss, out = run_measured(python + ["run", "--data", data, "--workspace", space] + flags,
+                                           os.path.join(work, f"run{k}.log"))
+        totals.append(run_s)
+        print_table(n, flags, space, out, ingest_s, ingest_rss, run_s, run_rss, data)
+    if args.compare_audit:
+        print(f"\nwith the audit and shared embeddings vs without: {totals[1]:.1f}s vs {totals[0]:.1f}s "
+              f"({totals[1] / totals[0]:.3f}x)")
+    if not (args.keep or args.work):
+        shutil.rmtree(work, ignore_errors=True)
 
+
+def print_table(n, flags, workspace, out, ingest_s, ingest_rss, run_s, run_rss, data):
     root = os.path.join(workspace, "pipeline_root")
-    print(f"\n{n} images, {os.cpu_count()} cores; snout run {' '.join(RUN_FLAGS + args.run_flags)}")
+    print(f"\n{n} images, {os.cpu_count()} cores; snout run {' '.join(flags)}")
     print(f"{'step':<32}{'seconds':>9}{'images/s':>10}{'MB written':>12}")
     print(f"{'snout ingest':<32}{ingest_s:9.1f}{n / ingest_s:10.1f}{dir_bytes(data) / 1e6:12.1f}")
     for name, _, seconds in COMPONENT_LINE.findall(out):
@@ -133,8 +157,9 @@ def main() -> None:
     print(f"ingested record bytes: {dir_bytes(data) / 1e6:.1f} MB")
     print(f"time per image: ingest + run {1000 * (ingest_s + run_s) / n:.1f} ms")
     print(f"peak RSS of the process tree: ingest {ingest_rss / 1e9:.2f} GB, run {run_rss / 1e9:.2f} GB")
-    if not (args.keep or args.work):
-        shutil.rmtree(work, ignore_errors=True)
+    for line in out.splitlines():  # the phase-1/tuner feature lines and the audit's counts
+        if any(key in line for key in ("phase 1:", "tuner: cached", "embeddings:", "audit of")):
+            print("  " + line.strip())
 
 
 if __name__ == "__main__":

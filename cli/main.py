@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "cli.predict",
     "cli.serve",
     "cli.ingest",
+    "cli.audit",
     "cli.compile_kubeflow",
     "cli.report",
     "cli.compare",
@@ -63,6 +64,7 @@ QUIET_COMMANDS = {
     "run": _workspace_logs,
     "tune": _workspace_logs,
     "ingest": lambda args: importlib.import_module("cli.ingest").log_dir(args),  # checks --out first
+    "audit": lambda args: importlib.import_module("cli.audit").log_dir(args),
     "serve": lambda args: _logs_beside(args.serving_dir),
     # Only offline prediction (a Beam job, or a .tflite file) is noisy; a server client's output stays as it is.
     "predict": lambda args: _logs_beside(args.out) if is_offline(args) or is_lite(args) else None,

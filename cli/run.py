@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Optional, Sequence
 
 from pipeline.beam_options import BeamOptions
 from contract.errors import UserError
@@ -12,9 +13,11 @@ from contract.evaluation import CheckState
 from pipeline.config import SnoutConfig, config_fields
 
 
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per SnoutConfig field: --image-size, --weights, --tune/--no-tune, ..."""
+def add_config_arguments(parser: argparse.ArgumentParser, only: Optional[Sequence[str]] = None) -> None:
+    """One flag per SnoutConfig field: --image-size, --weights, --tune/--no-tune, ... (`only`: these fields')."""
     for f in config_fields():
+        if only is not None and f.name not in only:
+            continue
         flag = "--" + f.name.replace("_", "-")
         help_text = f.metadata.get("help", "")
         if f.type in ("bool", bool):
@@ -89,7 +92,7 @@ def stage_schema(config: SnoutConfig, class_names) -> str:
     if config.schema and not os.path.isfile(path):
         raise UserError(f"--schema {path}: no such file")
     if os.path.isfile(path):
-        schema = data_validation.read_schema(path)
+        schema = data_validation.with_source_feature(data_validation.read_schema(path))  # older schemas gain it
         hint = ("pass a --schema that lists them" if config.schema else
                 f"to adopt the new class list, delete {path} or use a new --workspace")
         data_validation.check_class_names(schema, path, class_names, hint)
@@ -99,8 +102,9 @@ def stage_schema(config: SnoutConfig, class_names) -> str:
         data_validation.write_schema(schema, path)
         print(f"[snout] data schema: first run, wrote {path} ({len(class_names)} classes, label in "
               f"[0, {len(class_names) - 1}], image required); later runs validate against it")
-    with open(path, "rb") as f:
-        content = f.read()
+    from google.protobuf import text_format
+
+    content = text_format.MessageToString(schema).encode("utf-8")
     staged = os.path.join(os.path.abspath(config.workspace), "schema", "by_content",
                           hashlib.sha256(content).hexdigest()[:16], "schema.pbtxt")
     if not os.path.isfile(staged):

@@ -1,6 +1,6 @@
 """TFX component factories and the image-record format shared by snout's stages.
 
-snout's custom artifact types are named `components.<Class>` (contract/lite.py): KFP's v2 container
+snout's custom artifact types are named `components.<Class>` (contract/lite.py, contract/audit.py): KFP's v2 container
 entrypoint recovers a custom type by importing its schema title as `<module>.<Class>`, and the title's
 module may have one dot-free name. They are resolved here on first use, so importing a component
 does not import every other one.
@@ -9,6 +9,8 @@ does not import every other one.
 _CUSTOM_ARTIFACT_MODULES = {
     "LiteModel": "components.lite_export.component",
     "LitePushedModel": "components.lite_export.component",
+    "Embeddings": "components.embeddings.component",
+    "DataAudit": "components.audit.component",
 }
 
 

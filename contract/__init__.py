@@ -8,6 +8,8 @@ Transform parses the same `tf.train.Example`:
 
   image: bytes_list, one encoded JPEG or PNG (3-channel 8-bit after ingest)
   label: int64_list, one class index into the vocabulary
+  source: bytes_list, optional: the image's path relative to the photo collection it came from
+          (UTF-8, "/"-separated, as in ingest's manifest.tsv), so a finding names a file to open
 
 Beside the records of a dataset lies `labels.txt`: one class name per line, the
 line number (from 0) being the class index. A dataset directory looks like
@@ -32,6 +34,7 @@ from typing import List, Optional, Sequence
 # Feature keys: raw records, and Transform's output.
 IMAGE_KEY = "image"
 LABEL_KEY = "label"
+SOURCE_KEY = "source"  # optional; datasets made before it have none
 TRANSFORMED_IMAGE_KEY = "image_xf"
 
 # Serving contract: input and output names and signatures of the exported model.
@@ -122,18 +125,17 @@ def record_dataset(files: Sequence[str]):
     )
 
 
-def make_example(encoded_image: bytes, label: int):
-    """Builds the tf.train.Example for one image (import of TF kept local)."""
+def make_example(encoded_image: bytes, label: int, source: Optional[str] = None):
+    """Builds the tf.train.Example for one image (import of TF kept local); `source`: see SOURCE_KEY."""
     import tensorflow as tf
 
-    return tf.train.Example(
-        features=tf.train.Features(
-            feature={
-                IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[encoded_image])),
-                LABEL_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label)])),
-            }
-        )
-    )
+    feature = {
+        IMAGE_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[encoded_image])),
+        LABEL_KEY: tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label)])),
+    }
+    if source is not None:
+        feature[SOURCE_KEY] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[source.encode("utf-8")]))
+    return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
 def class_name_problem(name: str) -> Optional[str]:

@@ -52,7 +52,7 @@ class CheckState(str, enum.Enum):
 @dataclass(kw_only=True)
 class GateCheck:
     """One rule of the gate, as a sentence and the numbers behind it."""
-    name: str                     # "min_accuracy" | "no_regression" | "tfma_threshold"
+    name: str                     # "min_accuracy" | "no_regression" | "tfma_threshold" | "no_leaks"
     state: CheckState
     sentence: str
     metric: str = ACCURACY

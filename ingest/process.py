@@ -39,10 +39,11 @@ def read_bytes(path: str) -> bytes:
         return f.read()
 
 
-def serialize_example(encoded_image: bytes, label_index: int) -> bytes:
+def serialize_example(encoded_image: bytes, label_index: int, source: str) -> bytes:
+    """The record; `source` (the path relative to the collection) lets the audit name the file."""
     from contract import make_example
 
-    return make_example(encoded_image, label_index).SerializeToString(deterministic=True)  # map order fixed
+    return make_example(encoded_image, label_index, source).SerializeToString(deterministic=True)  # map order fixed
 
 
 def process_file(
@@ -58,6 +59,6 @@ def process_file(
     result = check_image(data, settings.max_pixels, settings.max_side, settings.jpeg_quality)
     if not result.ok:
         return Skipped(rel_id, result.reason, result.detail)
-    example = serialize_example(result.encoded, label_index[label])
+    example = serialize_example(result.encoded, label_index[label], rel_id)
     return Checked(rel_id, label, content_digest(data), example, len(data), len(result.encoded),
                    result.kept_original)

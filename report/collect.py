@@ -52,6 +52,7 @@ class ReportData:
     predictions: Optional[Predictions] = None
     lite: Optional[LiteSummary] = None  # the edge export (TFLite files, parity gate, push)
     problems: Dict[str, str] = field(default_factory=dict)  # section -> why it is missing
+    audit_dir: Optional[str] = None  # the DataAudit artifact the Evaluator read (report/audit.py)
 
 
 def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = DEFAULT_MAX_IMAGES,
@@ -77,6 +78,8 @@ def collect(metadata_path: str, pipeline_name: str = "snout", max_images: int = 
     blessing = (lineage.first_output(evaluator, "blessing")
                 or mlmd.latest_artifact(store, "ModelBlessing", pipeline_name))
     trainer = lineage.producer(model) if model is not None else None
+    audit = lineage.first_input(evaluator, "audit")
+    report.audit_dir = audit.uri if audit is not None else None
     report.model_dir = os.path.join(model.uri, "Format-Serving") if model is not None else None
     example_gen = lineage.producer(examples) if examples is not None else None
     data_dir = mlmd.custom_property(example_gen, "input_base") if example_gen is not None else None

@@ -15,6 +15,7 @@ from report import calibration, gradcam
 from report import figures as fig
 from report import lite
 from report import reuse, sections
+from report.audit import audit_section
 from report.collect import ReportData
 from report.markup import e
 
@@ -31,7 +32,8 @@ SECTIONS = [("blessing", "Blessing decision"), ("curves", "Training curves"),
             ("calibration", "Calibration: reliability and accuracy against coverage"),
             ("misclassified", "Misclassified images"), ("gradcam", "Why it erred: Grad-CAM on the mistakes"),
             ("topk", "Top-k predictions"), ("lite", "Edge export: TFLite files vs the SavedModel"),
-            ("tuning", "Tuning trials"), ("data", "Data")]
+            ("tuning", "Tuning trials"), ("data", "Data"),
+            ("audit", "Data audit: label errors, near-duplicates, leaks, outliers")]
 
 
 # ---------------------------------------------------------------- figures
@@ -163,6 +165,7 @@ def render(report: ReportData, figures: Dict[str, bytes]) -> str:
         "gradcam": gradcam.section(report.predictions, figures),
         "topk": sections.topk(report, figures), "lite": lite.section(report.lite, figures),
         "tuning": sections.tuning(report), "data": sections.data(report, figures),
+        "audit": audit_section(report.audit_dir) or "<p class='muted'>No data audit in this run (--no-audit).</p>",
     }
     verdict = {True: "blessed", False: "NOT blessed", None: "blessing unknown"}[b.blessed]
     parts = "".join(f'<section id="{sid}"><h2>{e(title)}</h2>{_problem(report, sid)}{body[sid]}</section>'

@@ -8,7 +8,7 @@ colour, background, position, size, tilt and noise are drawn from the same
 distributions for both classes, so colour alone can't tell them apart.
 
 Output: `<dir>/photos/{cat,dog}/*.jpg` (for `snout predict` and eyeballing) and the
-snout dataset layout of contract/__init__.py (labels.txt, train/, validation/, test/, summary.json).
+snout dataset layout (each record's `source` is its photo's path under photos/) of contract/__init__.py (labels.txt, train/, validation/, test/, summary.json).
 The first photos of each class are its test split, the next its validation split (split_counts).
 """
 
@@ -29,6 +29,7 @@ DESCRIPTION = "snout generated sample set (synthetic cartoon cat/dog faces, not 
 _SIZE = 160
 VALIDATION_FRACTION = 0.2
 TEST_FRACTION = 0.2
+FEATURES = (contract.IMAGE_KEY, contract.LABEL_KEY, contract.SOURCE_KEY)  # a set made before `source` is redrawn
 SPLITS = (contract.TEST_SPLIT, contract.VALIDATION_SPLIT, contract.TRAIN_SPLIT)  # in photo order per class
 
 
@@ -142,8 +143,8 @@ def generate(out_dir: str, images_per_class: int = 60, seed: int = 7) -> dict:
     if os.path.isfile(summary_path):
         with open(summary_path) as f:
             existing = json.load(f)
-        if (existing.get("images_per_class"), existing.get("seed"), set(existing.get("counts", ()))) == (
-                images_per_class, seed, set(SPLITS)):
+        if (existing.get("images_per_class"), existing.get("seed"), set(existing.get("counts", ())),
+                existing.get("features")) == (images_per_class, seed, set(SPLITS), list(FEATURES)):
             return existing
     rng = random.Random(seed)
     splits = {split: [] for split in SPLITS}
@@ -153,10 +154,12 @@ def generate(out_dir: str, images_per_class: int = 60, seed: int = 7) -> dict:
         os.makedirs(photo_dir, exist_ok=True)
         for i in range(images_per_class):
             data = _jpeg(draw_face(kind, rng))
-            with open(os.path.join(photo_dir, f"{kind}.{i:03d}.jpg"), "wb") as f:
+            name = f"{kind}.{i:03d}.jpg"
+            with open(os.path.join(photo_dir, name), "wb") as f:
                 f.write(data)
             split = split_of(i, images_per_class)
-            splits[split].append(contract.make_example(data, label).SerializeToString())
+            # source: the path relative to the collection (photos/), as `snout ingest` records it.
+            splits[split].append(contract.make_example(data, label, f"{kind}/{name}").SerializeToString())
             counts[split][kind] += 1
     for split, examples in splits.items():
         shutil.rmtree(os.path.join(out_dir, split), ignore_errors=True)  # another seed's or size's records
@@ -167,7 +170,7 @@ def generate(out_dir: str, images_per_class: int = 60, seed: int = 7) -> dict:
             for example in examples:
                 writer.write(example)
     contract.write_vocabulary(out_dir, CLASS_NAMES)
-    summary = {"description": DESCRIPTION, "generated": True, "seed": seed,
+    summary = {"description": DESCRIPTION, "generated": True, "seed": seed, "features": list(FEATURES),
                "images_per_class": images_per_class, "counts": counts, "skipped": {}}
     with open(summary_path, "w") as f:
         json.dump(summary, f, indent=2)

@@ -30,6 +30,7 @@ def _group(item) -> str:
     return "first_pipeline_run" if "first_pipeline_run" in item.fixturenames else item.nodeid.split("::")[0]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(item)))

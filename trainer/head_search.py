@@ -15,6 +15,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from trainer import shared_features
 from trainer.model import build_classifier, build_head_on_features
 from trainer.settings import HeadParams, Network, TunerSettings
 
@@ -31,18 +32,12 @@ def search_space(hp) -> HeadParams:
     )
 
 
-def pooled_features(keras, datasets, network: Network, base=None, augment=None) -> List[Tuple[np.ndarray, np.ndarray]]:
-    """Runs the frozen base (+ global average pooling) once over each (images, labels) dataset.
-
-    `base`: the network's own base (the Trainer's), else one is built from `network`. `augment`: a
-    Keras augmentation model applied (in training mode) before the base, for augmented views.
-    """
-    from trainer.model import build_base
-
+def embedder(keras, base, augment=None):
+    """images -> the frozen base's globally pooled outputs, as one compiled function: reuse it across
+    datasets (e.g. one per split) to trace the base once. `augment`: a Keras augmentation model applied
+    (in training mode) before the base, for augmented views."""
     import tensorflow as tf
 
-    if base is None:
-        base = build_base(keras, network)
     pool = keras.layers.GlobalAveragePooling2D()
 
     def embed_batch(images):
@@ -50,10 +45,24 @@ def pooled_features(keras, datasets, network: Network, base=None, augment=None) 
             images = augment(images, training=True)
         return pool(base(images, training=False))
 
-    # Compiled once (one retrace for a short last batch): ~2x faster than eager calls. Without
-    # autograph: nothing here branches on a tensor, and converting every Keras layer's call took
-    # most of the first call (tracing MobileNetV2: 114 s with autograph vs 8 s without, loaded machine).
-    embed = tf.function(embed_batch, reduce_retracing=True, autograph=False)
+    # Compiled once, for any batch size (a short last batch or split traces nothing new): ~2x faster than
+    # eager calls. Without autograph: nothing here branches on a tensor, and converting every Keras layer's
+    # call took most of the first call (tracing MobileNetV2: 114 s with autograph vs 8 s without, loaded).
+    images = tf.TensorSpec([None, *base.input_shape[1:]], tf.float32)
+    return tf.function(embed_batch, input_signature=[images], autograph=False)
+
+
+def pooled_features(keras, datasets, network: Network, base=None, augment=None,
+                    embed=None) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """Runs the frozen base (+ global average pooling) once over each (images, labels) dataset.
+
+    `base`: the network's own base (the Trainer's), else one is built from `network`. `augment`: see
+    `embedder`. `embed`: an `embedder` already traced (then `base` and `augment` are not used).
+    """
+    from trainer.model import build_base
+
+    if embed is None:
+        embed = embedder(keras, base if base is not None else build_base(keras, network), augment)
     results = []
     for dataset in datasets:
         features, labels = [], []
@@ -122,7 +131,8 @@ def prepare_search(keras, settings: TunerSettings, train, evaluate, directory: s
     gc.freeze()
     if settings.mode == "cached" and get_backbone(settings.network.backbone).pretrained:
         start = time.time()
-        (x_train, y_train), (x_eval, y_eval) = pooled_features(keras, [train, evaluate], settings.network)
+        shared = shared_features.load(settings.embeddings_uri, settings.network, who="tuner")
+        (x_train, y_train), (x_eval, y_eval) = shared or pooled_features(keras, [train, evaluate], settings.network)
         print(f"[snout] tuner: cached {len(x_train) + len(x_eval)} pooled base outputs "
               f"({x_train.shape[1]} features) in {time.time() - start:.1f}s; searching the head on them")
         tuner = make_tuner(keras, settings, directory, project, x_train.shape[1])

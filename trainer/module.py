@@ -81,7 +81,7 @@ def run_fn(fn_args):
     pretrained = get_backbone(network.backbone).pretrained
     features, notes = None, {}
     if pretrained:
-        features = training.cached_features(keras, base, network, images(fn_args.train_files, False), validation,
+        features = training.cached_features(keras, base, settings, images(fn_args.train_files, False), validation,
                                             augmenter)
         train_labels = training.clean_labels(features[0][1], augmenter)
         heads, notes["head_choice"] = ([head], "as tuned") if fn_args.hyperparameters else head_choice.candidates(

@@ -21,6 +21,12 @@ A component of snout's own (components/, not user code) follows the same steps, 
 beside its executor and `to_config()` as an execution property (a JSON string, e.g.
 `json.dumps(settings.to_config())`).
 
+The shared features: `embeddings_uri` is the one field not known when the pipeline is built. SnoutConfig
+sets it to "" (so it is no part of the cache key: the Embeddings artifact is an input of its own), and
+the Tuner's and Trainer's executors (components/embeddings/consumers.py) put the URI of the run's
+Embeddings artifact in before the user code parses the settings; phase 1 and the Tuner's cached mode
+then read the base's features from it (trainer/shared_features.py) instead of running the base.
+
 Imports nothing but `contract`: cheap for the pipeline to build and for the components to parse.
 """
 
@@ -85,6 +91,7 @@ class TunerSettings(Settings):
     algorithm: str           # random | bayesian | hyperband (head_search.ALGORITHMS)
     mode: str                # cached: the head on base outputs computed once; full: the whole network per trial
     contract_digest: str
+    embeddings_uri: str      # the run's Embeddings artifact (set at run time, see above); "": none
 
 
 @dataclass(frozen=True)
@@ -108,3 +115,4 @@ class TrainerSettings(Settings):
     class_weights: str             # none | balanced (class_weights.py)
     calibrate: bool                # fit a temperature on validation, build it into the export (calibration.py)
     contract_digest: str
+    embeddings_uri: str            # the run's Embeddings artifact (set at run time, see above); "": none

@@ -21,6 +21,7 @@ from typing import Dict
 
 import numpy as np
 
+from trainer import shared_features
 from trainer.head_search import pooled_features
 from trainer.model import compile_classifier
 from trainer.progress import epoch_progress
@@ -126,8 +127,15 @@ def predict_dataset(model, dataset):
     return np.concatenate(probabilities), np.concatenate(labels)
 
 
-def cached_features(keras, base, network: Network, train_plain, validation, augmenter):
-    """((train features, labels), (validation features, labels)): one base pass per view kept."""
+def cached_features(keras, base, settings: TrainerSettings, train_plain, validation, augmenter):
+    """((train features, labels), (validation features, labels)): the run's embeddings when they fit,
+    else one base pass per view kept."""
+    network = settings.network
+    kept_views = AUGMENTED_VIEWS if augmenter is not None else 0
+    shared = shared_features.load(settings.embeddings_uri, network, kept_views, settings.augment_strength,
+                                  settings.seed)
+    if shared is not None:
+        return shared
     start = time.time()
     train_clean, validation_features = pooled_features(keras, [train_plain, validation], network, base=base)
     views = [train_clean]

@@ -3,7 +3,9 @@
 Built from labels.txt on the first run rather than inferred, so that even the first run checks
 the label domain: `image` (bytes, exactly one per example, in every example) and `label` (int,
 exactly one, in [0, number of classes - 1]). The class names ride along in a global string
-domain named after the label, so a later labels.txt can be compared with them.
+domain named after the label, so a later labels.txt can be compared with them. `source` (the
+image's path in its collection, written by `snout ingest`) is optional: at most one value, and
+datasets made before it have none.
 """
 
 from __future__ import annotations
@@ -26,6 +28,20 @@ def build_schema(class_names: Sequence[str]):
     label = next(f for f in schema.feature if f.name == contract.LABEL_KEY)
     label.int_domain.min, label.int_domain.max = 0, len(class_names) - 1
     schema.string_domain.add(name=contract.LABEL_KEY, value=list(class_names))
+    return with_source_feature(schema)
+
+
+def with_source_feature(schema):
+    """The schema with the optional `source` feature; a schema written before it gains it (in place).
+
+    Without it TFDV would reject every dataset ingested since as having a new column.
+    """
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    if not any(f.name == contract.SOURCE_KEY for f in schema.feature):
+        source = schema.feature.add(name=contract.SOURCE_KEY, type=schema_pb2.BYTES)
+        source.presence.min_fraction = 0.0
+        source.value_count.min, source.value_count.max = 1, 1
     return schema
 
 

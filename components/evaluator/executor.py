@@ -5,11 +5,13 @@
 
 1. Pick the baseline: the Resolver's latest blessed model, or (baseline="served") the
    newest version under the push destination; dropped when its class list differs.
-2. TFX's executor runs TFMA on the gate's split (and writes TFMA's blessing for --min-accuracy).
+2. TFX's executor runs TFMA on the gate's split (and writes TFMA's blessing for --min-accuracy); with
+   the data audit and --drop-leaked-test, on a copy of it without the leaked images (leaks.py).
 3. The candidate's summary metrics on the validation split, for the report (validation.py: the
    exported model run over the split, without a second TFMA pipeline).
-4. The no-regression rule (gate.py) on TFMA's paired counts; the blessing is rewritten when
-   it fails, and every check is written as a sentence with its numbers to gate.json.
+4. The no-regression rule (gate.py) on TFMA's paired counts, and the leak rule on the audit's
+   count of test images with a near-copy in train; the blessing is rewritten when one fails, and
+   every check is written as a sentence with its numbers to gate.json.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 
 import contract
 from contract import evaluation as ev
-from components.evaluator import calibration, gate, reuse, validation
+from components.evaluator import calibration, gate, leaks, reuse, validation
 
 SERVED_MODEL_DIR_KEY = "served_model_dir"
 VALIDATION_SPLIT_KEY = "validation_split"
@@ -72,6 +74,7 @@ class Executor(tfx_evaluator.Executor):
         candidate = artifact_utils.get_single_instance(input_dict[specs.MODEL_KEY])
         candidate_dir = path_utils.serving_model_path(candidate.uri, path_utils.is_old_model_artifact(candidate))
         baseline_blessing = (input_dict.pop(reuse.BASELINE_BLESSING_KEY, None) or [None])[0]
+        audit = input_dict.pop(leaks.AUDIT_KEY, None) or []
         baseline, baseline_info = self._baseline(input_dict, exec_properties, model_class_names(candidate_dir) or [])
         temperature = calibration.model_temperature(candidate_dir)
         exec_properties[specs.EVAL_CONFIG_KEY] = calibration.config_with_temperature(
@@ -82,7 +85,7 @@ class Executor(tfx_evaluator.Executor):
             input_dict[specs.BASELINE_MODEL_KEY] = [baseline]
         evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
         blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
-        key = reuse.grading_key(exec_properties, input_dict[specs.EXAMPLES_KEY])
+        key = reuse.grading_key(exec_properties, input_dict[specs.EXAMPLES_KEY], audit)
         stored = None
         if baseline is not None and reuse.same_model(candidate, baseline, candidate_dir, baseline_info["model_dir"]):
             stored = reuse.stored_evaluation(baseline_blessing, key)
@@ -93,7 +96,7 @@ class Executor(tfx_evaluator.Executor):
                                  float(exec_properties.get(MAX_ACCURACY_DROP_KEY) or 0.0))
             _describe_models(blessing, input_dict, exec_properties)
         else:
-            result = self._grade(input_dict, output_dict, exec_properties, candidate_dir, baseline_info)
+            result = self._grade(input_dict, output_dict, exec_properties, candidate_dir, baseline_info, audit)
             result.calibration = calibration.read(evaluation_uri, temperature)
         if baseline is not None and exec_properties.get(SERVED_MODEL_DIR_KEY):
             # A served version is no MLMD artifact: TFX recorded id 0 as its id, which KFP's v2 entrypoint
@@ -106,12 +109,16 @@ class Executor(tfx_evaluator.Executor):
         for check in result.checks:
             logging.info("gate: %s", check.sentence)
 
-    def _grade(self, input_dict, output_dict, exec_properties, candidate_dir: str, baseline_info: dict):
+    def _grade(self, input_dict, output_dict, exec_properties, candidate_dir: str, baseline_info: dict, audit):
         """TFMA on the gate's split (TFX's executor), the gate on its results, the validation summary beside it."""
-        super().Do(input_dict, output_dict, exec_properties)
         evaluation_uri = artifact_utils.get_single_uri(output_dict[specs.EVALUATION_KEY])
         (split,) = json_utils.loads(exec_properties[specs.EXAMPLE_SPLITS_KEY])  # the gate's one split
+        leak_check, graded_inputs = leaks.apply(audit, input_dict, exec_properties, evaluation_uri, split)
+        super().Do(graded_inputs, output_dict, exec_properties)
         result = self._decide(evaluation_uri, exec_properties, split, baseline_info)
+        if leak_check is not None:
+            result.checks.append(leak_check)
+            result.blessed = result.blessed and leak_check.passed
         result.validation = self._validation(input_dict, exec_properties, candidate_dir)
         return result
 

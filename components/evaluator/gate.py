@@ -1,4 +1,4 @@
-"""The gate's rules as sentences with their numbers: absolute accuracy, and no regression.
+"""The gate's rules as sentences with their numbers: absolute accuracy, no regression, no leaks.
 
 No-regression rule (default): the candidate is refused only when, on the same test
 examples, it is worse than the baseline by more than --max-accuracy-drop AND the drop is
@@ -83,3 +83,26 @@ def class_list_mismatch(candidate: List[str], baseline: Optional[List[str]]) -> 
     if difference is None:
         return None
     return f"the baseline model was trained for a different class list than the candidate's ({difference})"
+
+
+def leak_check(leaked: int, test_images: int, max_share: float, dropped: bool, list_path: str,
+               split: str) -> GateCheck:
+    """Test images with a near-copy in train inflate the test accuracy: more than --max-leaked-test-share
+    of them refuses the blessing, unless they were dropped from grading (--drop-leaked-test)."""
+    share = leaked / test_images if test_images else 0.0
+    numbers = {"leaked": leaked, "test_images": test_images, "share": share, "max_share": max_share,
+               "dropped": dropped, "list": list_path}
+    where = f"(list: {list_path})"
+    if dropped:
+        sentence = (f"{leaked} of {test_images} {split} images have a near-copy in train {where}; they were "
+                    "dropped from grading (--drop-leaked-test)")
+        passed = True
+    else:
+        passed = share <= max_share + 1e-12
+        consequence = "" if passed else (f": the {split} accuracy would be inflated, so the model is not blessed "
+                                         "(remove the copies, or pass --drop-leaked-test to grade without them)")
+        sentence = (f"{leaked} of {test_images} {split} images ({share:.2%}) have a near-copy in train {where}, "
+                    f"{'within' if passed else 'above'} the allowed {max_share:.2%} (--max-leaked-test-share)"
+                    f"{consequence}")
+    return GateCheck(name="no_leaks", state=CheckState.PASSED if passed else CheckState.FAILED, sentence=sentence,
+                     metric="leaked_share", value=share, threshold=max_share, numbers=numbers)

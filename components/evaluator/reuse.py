@@ -10,7 +10,9 @@ running TFMA twice more. It does so only when everything the grade depends on is
 - the candidate is the baseline (the same Model artifact, or a SavedModel with the same graph
   and variable bytes);
 - the baseline's blessing carries the URI of its evaluation and a grading key equal to this
-  run's: the examples artifact, the TFMA config, the gate's splits and thresholds.
+  run's: the examples artifact, the TFMA config, the gate's splits and thresholds, and the leak
+  rule's inputs (the DataAudit artifact, --max-leaked-test-share, --drop-leaked-test: they decide
+  which test images are graded and whether a leak refuses the blessing).
 
 Anything else (baseline="served" on Kubeflow, which has no Resolver and so no blessing to
 reuse; a changed threshold; new data) grades afresh.
@@ -33,15 +35,16 @@ BASELINE_BLESSING_KEY = "baseline_blessing"
 # Custom properties the Evaluator sets on its blessing, read back by the next run's Evaluator.
 EVALUATION_URI_PROPERTY = "evaluation_uri"
 GRADING_KEY_PROPERTY = "grading_key"
-# The exec properties a grade depends on (the examples artifact is added by id).
+# The exec properties a grade depends on (the examples and audit artifacts are added by id).
 GRADED_BY = (specs.EVAL_CONFIG_KEY, specs.EXAMPLE_SPLITS_KEY, "min_accuracy", "max_accuracy_drop",
-             "validation_split")
+             "validation_split", "max_leaked_test_share", "drop_leaked_test")
 
 
-def grading_key(exec_properties: dict, examples) -> str:
-    """What a stored grade is valid for: these examples, this TFMA config, these gate settings."""
+def grading_key(exec_properties: dict, examples, audit=()) -> str:
+    """What a stored grade is valid for: these examples, this TFMA config, these gate settings, this audit."""
     what = {name: exec_properties.get(name) for name in GRADED_BY}
     what["examples"] = [(a.id, a.uri) for a in examples]
+    what["audit"] = [(a.id, a.uri) for a in audit]
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 ID_OFFSET = 1_000_000
 UPSTREAM = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "ClassNamesCheck",
-            "Transform", "Tuner"}
+            "Transform", "Embeddings", "DataAudit", "Tuner"}  # the shared features' key holds no training setting
 DOWNSTREAM = {"Trainer", "Evaluator", "SavedModelInfraValidator", "IdempotentPusher", "LiteExport", "LitePusher"}
 RESOLVER = "latest_blessed_model_resolver"  # resolves afresh on every run, never cached
 

@@ -22,7 +22,7 @@ ROOT = "gs://snout-bucket/root"
 DATA = "gs://snout-bucket/data"
 HYPERPARAMETERS = "gs://snout-bucket/tuning/best_hyperparameters"
 BASE_TASKS = {"ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "ClassNamesCheck", "Transform",
-              "Trainer", "Evaluator", "IdempotentPusher", "LiteExport", "LitePusher"}
+              "Trainer", "Evaluator", "IdempotentPusher", "LiteExport", "LitePusher", "Embeddings", "DataAudit"}
 RESOLVER = "latest_blessed_model_resolver"
 KFP_INFRA, VERTEX_INFRA = "InfraValidator", "SavedModelInfraValidator"
 
@@ -103,8 +103,12 @@ def test_kfp_spec_has_every_component_and_its_dependencies(kfp_spec):
     assert deps["ClassNamesCheck"] == {"ImportExampleGen"}
     # Nothing is transformed (or trained) before the data's anomalies and class names are checked.
     assert deps["Transform"] == {"ImportExampleGen", "SchemaGen", "ExampleValidator", "ClassNamesCheck"}
-    assert deps["Trainer"] == {"ImportExampleGen", "Transform", "SchemaGen", "hyperparameters_importer"}  # raw records + graph
-    assert deps["Evaluator"] == {"ImportExampleGen", "Trainer"}  # baseline: the served model, found at run time
+    assert deps["Trainer"] == {"ImportExampleGen", "Transform", "SchemaGen", "hyperparameters_importer",
+                               "Embeddings"}  # raw records + graph + the shared features
+    # The features once, through Transform's graph; the audit on them; the Evaluator's leak rule reads the audit.
+    assert deps["Embeddings"] == {"ImportExampleGen", "Transform"}
+    assert deps["DataAudit"] == {"ImportExampleGen", "Embeddings"}
+    assert deps["Evaluator"] == {"ImportExampleGen", "Trainer", "DataAudit"}  # baseline: the served model
     assert deps[KFP_INFRA] == {"ImportExampleGen", "Trainer"}
     # The model pushed is the infra blessing's copy (with warm-up requests), gated on both blessings.
     pusher_inputs = tasks["IdempotentPusher"]["inputs"]["artifacts"]
@@ -121,9 +125,9 @@ def test_vertex_job_keeps_the_resolver_and_validates_in_process(vertex_job):
     resolvers = {f"{RESOLVER}-model-resolver", f"{RESOLVER}-model-blessing-resolver"}
     assert set(_tasks(spec)) == BASE_TASKS | {"Tuner", VERTEX_INFRA} | resolvers
     deps = _deps(spec)
-    assert deps["Tuner"] == {"ImportExampleGen", "Transform"}
-    assert deps["Trainer"] == {"ImportExampleGen", "Transform", "SchemaGen", "Tuner"}
-    assert deps["Evaluator"] == {"ImportExampleGen", "Trainer", f"{RESOLVER}-model-resolver"}
+    assert deps["Tuner"] == {"ImportExampleGen", "Transform", "Embeddings"}
+    assert deps["Trainer"] == {"ImportExampleGen", "Transform", "SchemaGen", "Tuner", "Embeddings"}
+    assert deps["Evaluator"] == {"ImportExampleGen", "Trainer", f"{RESOLVER}-model-resolver", "DataAudit"}
     assert deps["IdempotentPusher"] == {"Evaluator", "Trainer", VERTEX_INFRA}
     assert set(_tasks(spec)["IdempotentPusher"]["inputs"]["artifacts"]) == {"model", "model_blessing",
                                                                             "infra_blessing"}
@@ -303,6 +307,7 @@ def test_custom_artifact_types_import_by_their_schema_title(kfp_spec):
     """TFX's v2 container entrypoint imports a non-tfx type by its title: it must resolve in the image."""
     from tfx.utils import import_utils
     custom = {title for title in _schema_titles(kfp_spec) if not title.startswith("tfx.")}
-    assert {"components.LiteModel", "components.LitePushedModel"} <= custom
+    assert {"components.LiteModel", "components.LitePushedModel", "components.Embeddings",
+            "components.DataAudit"} <= custom
     for title in custom:
         assert import_utils.import_class_by_path(title).TYPE_NAME == title

@@ -24,7 +24,7 @@ def _n_test(config) -> int:
 
 ALL_NODES = {"ImportExampleGen", "latest_blessed_model_resolver", "StatisticsGen", "ImportSchemaGen",
              "ExampleValidator", "ClassNamesCheck", "Transform", "Tuner", "Trainer", "Evaluator",
-             "SavedModelInfraValidator", "IdempotentPusher", "LiteExport", "LitePusher"}
+             "SavedModelInfraValidator", "IdempotentPusher", "LiteExport", "LitePusher", "Embeddings", "DataAudit"}
 
 
 def _lite(result):

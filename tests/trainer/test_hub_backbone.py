@@ -105,7 +105,7 @@ def test_trainer_frozen_then_fine_tuned_exported_and_served(module_dir, tmp_path
     assert {w.name.split("/")[0] for w in model.trainable_weights} == {"head_dense_0", "probabilities"}
     module_before = [w.numpy() for w in hub_layer.weights]
     # The Trainer's path (trainer/module.py): the head on cached module outputs, then phase 2 on images.
-    features = training.cached_features(keras, base, settings.network, _dataset(), _dataset(16), None)
+    features = training.cached_features(keras, base, settings, _dataset(), _dataset(16), None)
     fit = head_choice.train_head(keras, *features, 2, hub_head, batch_size=settings.batch_size,
                                  min_epochs=settings.epochs, log_dir=str(tmp_path / "logs" / "phase1_head"))
     head_model, phase1, phase1_best = fit.model, fit.history, fit.best_accuracy
