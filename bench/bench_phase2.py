@@ -15,10 +15,10 @@ network) on in-memory data, then, from the same phase-1 weights each time:
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 import argparse
 import os
 import sys
+from types import SimpleNamespace
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import trust_data  # noqa: E402
