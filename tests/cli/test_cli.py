@@ -135,7 +135,7 @@ def _outcome(n_classes, blessed=True):
 
 
 def test_outcome_for_120_classes_is_a_summary_without_nan(capsys):
-    from cli.run import print_outcome
+    from cli.run_outcome import print_outcome
 
     print_outcome(SnoutConfig(), _outcome(120, blessed=False), 1.0)
     out = capsys.readouterr().out
@@ -152,7 +152,7 @@ def test_outcome_for_120_classes_is_a_summary_without_nan(capsys):
 
 
 def test_outcome_for_few_classes_lists_every_class(capsys):
-    from cli.run import print_outcome
+    from cli.run_outcome import print_outcome
 
     print_outcome(SnoutConfig(), _outcome(3), 1.0)
     out = capsys.readouterr().out
