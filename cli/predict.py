@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from serving.client_common import DEFAULT_MODEL
 from serving.errors import ServerUnreachable, ServingError
+from serving.selective import check_min_confidence, is_unsure
 
 import contract
 from contract.errors import UserError
@@ -107,6 +108,11 @@ class _Predictor:
 
 
 def predict_command(args) -> int:
+    problem = check_min_confidence(args.min_confidence)
+    if problem:
+        raise UserError(problem)
+    if args.min_confidence is not None and args.format == "kaggle":
+        raise UserError("--min-confidence writes `unsure` in the label column, which --format kaggle does not have")
     if is_lite(args):  # a .tflite file: as an app runs it (cli/predict_lite.py)
         return predict_lite(args)
     if is_offline(args):
@@ -179,7 +185,7 @@ def _predict_files(client, args) -> int:
         report = {"model": args.model, "version": predictor.version, "results": []}
         for path in args.files:
             if path in results:
-                report["results"].append({"file": path, "top_k": [
+                report["results"].append({"file": path, **_selective_label(results[path], args), "top_k": [
                     {"label": label, "score": score} for label, score in results[path]]})
             else:
                 report["results"].append({"file": path, "error": errors.get(path, "not predicted")})
@@ -188,6 +194,8 @@ def _predict_files(client, args) -> int:
         for path in args.files:
             if path in results:
                 print(path)
+                if args.min_confidence is not None:
+                    print(f"  label: {_selective_label(results[path], args)['label']}")
                 for label, score in results[path]:
                     print(f"  {label} {score:.4f}")
     for path in args.files:
@@ -195,6 +203,13 @@ def _predict_files(client, args) -> int:
             print(f"snout predict: {path}: {errors[path]}", file=sys.stderr)
     return 1 if errors else 0
 
+
+def _selective_label(top_k: List[Tuple[str, float]], args) -> Dict[str, str]:
+    """With --min-confidence: {"label": the top-1 class, or `unsure` below the threshold}; else {}."""
+    if args.min_confidence is None or not top_k:
+        return {}
+    label, score = top_k[0]
+    return {"label": contract.UNSURE_LABEL if is_unsure(score, args.min_confidence) else label}
 
 
 def register(subparsers) -> None:
@@ -219,6 +234,10 @@ def register(subparsers) -> None:
     p.add_argument("--retries", type=int, default=2,
                    help="retries on UNAVAILABLE/DEADLINE_EXCEEDED, connection errors and 5xx")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--min-confidence", type=float, default=None, metavar="P",
+                   help="label an image `unsure` when its top probability is below P (0-1; the model's "
+                        "probabilities are calibrated, see the report's accuracy-coverage curve); "
+                        "the probabilities are kept")
     p.add_argument("--info", action="store_true",
                    help="print the model's versions (GetModelStatus) and signatures (GetModelMetadata)")
     p.add_argument("files", nargs="*", metavar="FILE")

@@ -37,4 +37,5 @@ def predict_lite(args) -> int:
         predictions, refused = lite_predict.predict_files(args.model, inputs)
     except ValueError as e:  # not a TFLite model the interpreter can load
         raise UserError(f"--model {args.model}: {e}") from None
-    return write_results(out, predictions, class_names, args.format, time.time() - start, [*skipped, *refused])
+    return write_results(out, predictions, class_names, args.format, time.time() - start, [*skipped, *refused],
+                         args.min_confidence)

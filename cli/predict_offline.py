@@ -70,15 +70,18 @@ def predict_offline(args) -> int:
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     predictions = {file_id: by_path[path] for file_id, path in inputs if path in by_path}
-    return write_results(out, predictions, class_names, args.format, time.time() - start, skipped)
+    return write_results(out, predictions, class_names, args.format, time.time() - start, skipped,
+                         args.min_confidence)
 
 
-def write_results(out: str, predictions: dict, class_names, fmt: str, seconds: float, skipped) -> int:
-    """The CSV and its skip list, each said in a line; exit code 1 when a file was skipped."""
+def write_results(out: str, predictions: dict, class_names, fmt: str, seconds: float, skipped,
+                  min_confidence=None) -> int:
+    """The CSV (`unsure` below min_confidence) and its skip list, each said in a line; exit 1 when a file was
+    skipped."""
     from serving import batch_predict
 
     seconds = max(seconds, 1e-9)
-    rows = batch_predict.write_csv(out, predictions, class_names, fmt)
+    rows = batch_predict.write_csv(out, predictions, class_names, fmt, min_confidence)
     print(f"[snout] {rows} images -> {out} ({fmt} format) in {seconds:.1f}s, {rows / seconds:.1f} img/s")
     if skipped:
         listing = os.path.splitext(out)[0] + "-skipped.tsv"

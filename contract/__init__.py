@@ -58,6 +58,11 @@ CLASSIFY_OUTPUT_SCORES = "scores"
 # Beside the graph in every exported model: labels.txt (VOCABULARY_FILE) and the provenance JSON.
 MODEL_EXTRA_DIR = "assets.extra"
 MODEL_INFO_FILE = "snout_model.json"
+# Beside the signatures (not one: TF Serving never calls it), a saved function the report calls:
+# (image_bytes string[N], class_index int64[N]) -> Grad-CAM maps float32[N, h, w] in [0, 1].
+CLASS_ACTIVATION_FUNCTION = "class_activation_maps"
+# The label `snout predict --min-confidence P` writes for an image whose top probability is below P.
+UNSURE_LABEL = "unsure"
 
 # The decompression-bomb guard, one value for ingest, the exported model and `snout serve`:
 # an image whose header declares more pixels than this is refused before decoding

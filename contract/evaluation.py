@@ -25,6 +25,8 @@ RECALL = "recall"
 CANDIDATE_ONLY_CORRECT = "candidate_only_correct"  # paired counts: test examples exactly one model gets right
 BASELINE_ONLY_CORRECT = "baseline_only_correct"
 CANDIDATE, BASELINE = "candidate", "baseline"      # TFMA's model names when there is a baseline
+ECE_BEFORE = "expected_calibration_error_before"   # top-1, 15 bins: untempered, and as exported (tempered)
+ECE_AFTER = "expected_calibration_error_after"
 
 GATE_FILE = "gate.json"
 VALIDATION_DIR = "validation"           # <evaluation>/validation: TFMA's metrics of the candidate on that split
@@ -80,6 +82,8 @@ class GateResult:
     checks: List[GateCheck] = field(default_factory=list)
     baseline: Dict[str, object] = field(default_factory=dict)    # source, model_dir, version, class match
     validation: Dict[str, object] = field(default_factory=dict)  # split, accuracy, top_5_accuracy, example_count
+    # temperature, ece_before/ece_after, reliability_before/_after (15 bins), coverage (accuracy vs coverage)
+    calibration: Dict[str, object] = field(default_factory=dict)
 
     @property
     def failures(self) -> List[GateCheck]:

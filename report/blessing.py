@@ -16,6 +16,7 @@ class Blessing:
     checks: List[ev.GateCheck] = field(default_factory=list)
     baseline: Dict[str, object] = field(default_factory=dict)  # source, model_dir, version, accuracy, skipped
     validation: Dict[str, object] = field(default_factory=dict)  # the candidate on the validation split
+    calibration: Dict[str, object] = field(default_factory=dict)  # temperature, ECE, reliability, coverage
     candidate_model: Optional[str] = None
     pushed: bool = False
     already_served: bool = False
@@ -45,7 +46,7 @@ def read_blessing(evaluation_uri: str, blessing, lineage, store, pipeline_name: 
     b = Blessing()
     gate = ev.read_gate(evaluation_uri)
     b.blessed, b.split, b.checks, b.baseline = gate.blessed, gate.split, gate.checks, gate.baseline
-    b.validation = gate.validation
+    b.validation, b.calibration = gate.validation, gate.calibration
     if blessing is None:
         return b
     b.blessed = bool(custom_property(blessing, "blessed"))

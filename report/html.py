@@ -11,6 +11,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
+from report import calibration, gradcam
 from report import figures as fig
 from report import lite
 from report import reuse, sections
@@ -23,13 +24,15 @@ SAMPLE_GRID = 18
 TOP_K_IMAGES = 6
 
 # Figure file names, in page order.
-FIGURE_FILES = ["curves.png", "confusion.png", "misclassified.png", "predictions.png", "topk.png",
-                lite.FIGURE, "data_counts.png"]
+FIGURE_FILES = ["curves.png", "confusion.png", *calibration.FILES, "misclassified.png", gradcam.FILE,
+                "predictions.png", "topk.png", lite.FIGURE, "data_counts.png"]
 
 SECTIONS = [("blessing", "Blessing decision"), ("curves", "Training curves"),
             ("evaluation", "Evaluation: confusion matrix and per-class metrics"),
-            ("misclassified", "Misclassified images"), ("topk", "Top-k predictions"),
-            ("lite", "Edge export: TFLite files vs the SavedModel"), ("tuning", "Tuning trials"), ("data", "Data"),
+            ("calibration", "Calibration: reliability and accuracy against coverage"),
+            ("misclassified", "Misclassified images"), ("gradcam", "Why it erred: Grad-CAM on the mistakes"),
+            ("topk", "Top-k predictions"), ("lite", "Edge export: TFLite files vs the SavedModel"),
+            ("tuning", "Tuning trials"), ("data", "Data"),
             ("audit", "Data audit: label errors, near-duplicates, leaks, outliers")]
 
 
@@ -40,8 +43,7 @@ def selections(report: ReportData):
     p = report.predictions
     if p is None or p.probabilities is None or not len(p.labels):
         return [], [], []
-    confidence = p.probabilities.max(axis=1)
-    wrong = sorted(p.wrong, key=lambda i: -confidence[i])
+    wrong = p.mistakes_by_confidence()
     right = [i for i in range(len(p.labels)) if i not in set(p.wrong)]
     sample = list(range(min(SAMPLE_GRID, len(p.labels))))
     half = TOP_K_IMAGES // 2
@@ -73,6 +75,8 @@ def build_figures(report: ReportData, cache_dir: Optional[str] = None) -> Dict[s
     if report.data.counts:
         attempt("data_counts.png", "data", lambda: fig.data_counts(report.data.counts, names),
                 report.data.counts, names)
+    for name, draw in calibration.figures(report.blessing.calibration).items():
+        attempt(name, "calibration", draw, report.blessing.calibration)
     p = report.predictions
     wrong, sample, chosen = selections(report)
     if p is not None:
@@ -90,6 +94,10 @@ def build_figures(report: ReportData, cache_dir: Optional[str] = None) -> Dict[s
 
         if wrong:
             grid("misclassified.png", wrong, f"{len(wrong)} most confident mistakes of {len(p.wrong)}")
+            mapped = gradcam.chosen(p, wrong)
+            if mapped:
+                attempt(gradcam.FILE, "gradcam", lambda: gradcam.figure(p, wrong, names), grid_inputs(mapped, ""),
+                        [p.heatmaps[i] for i in mapped])
         if sample:
             grid("predictions.png", sample, f"first {len(sample)} {p.split} images: green right, red wrong")
         if chosen:
@@ -136,6 +144,8 @@ def summary(report: ReportData, figures: Dict[str, bytes]) -> dict:
         "checks": [{"name": c.name, "applied": c.applied, "passed": c.passed, "sentence": c.sentence,
                     "numbers": c.numbers} for c in b.checks],
         "pushed": b.pushed, "pushed_version": b.pushed_version,
+        "calibration": {k: b.calibration.get(k) for k in ("temperature", "ece_before", "ece_after")},
+        "heatmaps": len(report.predictions.heatmaps) if report.predictions else None,
         "scanned": len(report.predictions.labels) if report.predictions else None,
         "misclassified": len(report.predictions.wrong) if report.predictions else None,
         "tuning_trials": len(report.tuning.trials) if report.tuning else None,
@@ -151,6 +161,8 @@ def render(report: ReportData, figures: Dict[str, bytes]) -> str:
     body = {
         "blessing": sections.blessing(report), "curves": sections.curves(report, figures),
         "evaluation": sections.evaluation(report, figures), "misclassified": sections.misclassified(report, figures),
+        "calibration": calibration.section(report.blessing.calibration, figures, report.split),
+        "gradcam": gradcam.section(report.predictions, figures),
         "topk": sections.topk(report, figures), "lite": lite.section(report.lite, figures),
         "tuning": sections.tuning(report), "data": sections.data(report, figures),
         "audit": audit_section(report.audit_dir) or "<p class='muted'>No data audit in this run (--no-audit).</p>",

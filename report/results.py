@@ -24,6 +24,7 @@ class RunOutcome:
     top_k_accuracy: Optional[float] = None
     example_count: Optional[int] = None
     validation: Dict[str, object] = field(default_factory=dict)  # the candidate on the validation split
+    calibration: Dict[str, object] = field(default_factory=dict)  # gate.json: temperature, ECE before/after
     model_dir: Optional[str] = None
     evaluation_dir: Optional[str] = None
     model_run_dir: Optional[str] = None
@@ -79,3 +80,4 @@ def _read_evaluation(outcome: RunOutcome, evaluation_uri: str, class_names: List
     outcome.example_count, outcome.per_class = summary.example_count, summary.per_class
     gate = ev.read_gate(evaluation_uri)
     outcome.split, outcome.checks, outcome.validation = gate.split, gate.checks, gate.validation
+    outcome.calibration = gate.calibration

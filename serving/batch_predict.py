@@ -17,6 +17,7 @@ import types
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import contract
+from serving.selective import label_or_unsure
 
 
 def _provide_pkg_resources() -> None:
@@ -147,12 +148,13 @@ def header(class_names: Sequence[str], output_format: str) -> List[str]:
     return ["id", "label", "confidence", *class_names]
 
 
-def row(file_id: str, probabilities, class_names: Sequence[str], output_format: str) -> List[str]:
+def row(file_id: str, probabilities, class_names: Sequence[str], output_format: str,
+        min_confidence: Optional[float] = None) -> List[str]:
     values = [f"{float(p):.6g}" for p in probabilities]
     if output_format == "kaggle":
         return [file_id, *values]
-    best = max(range(len(class_names)), key=lambda i: float(probabilities[i]))
-    return [file_id, class_names[best], f"{float(probabilities[best]):.6g}", *values]
+    label, confidence = label_or_unsure(probabilities, class_names, min_confidence)
+    return [file_id, label, f"{confidence:.6g}", *values]
 
 
 def run(model_dir: str, paths: Sequence[str], beam_args: Sequence[str], out_dir: str,
@@ -202,11 +204,12 @@ def read_results(pattern: str) -> Tuple[Dict[str, list], List[Tuple[str, str]]]:
     return predictions, skipped
 
 
-def write_csv(out_path: str, predictions: Dict[str, list], class_names: Sequence[str], output_format: str) -> int:
-    """One row per image, sorted by file id; returns the number of rows."""
+def write_csv(out_path: str, predictions: Dict[str, list], class_names: Sequence[str], output_format: str,
+              min_confidence: Optional[float] = None) -> int:
+    """One row per image, sorted by file id (label `unsure` below min_confidence); returns the number of rows."""
     with open(out_path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(header(class_names, output_format))
         for file_id in sorted(predictions):
-            writer.writerow(row(file_id, predictions[file_id], class_names, output_format))
+            writer.writerow(row(file_id, predictions[file_id], class_names, output_format, min_confidence))
     return len(predictions)

@@ -13,6 +13,11 @@ All three run the same TFT graph through one TransformFeaturesLayer, and:
 
 Beside the signatures, `pixels_to_probabilities` (a tf.function attribute): uint8 pixels -> the same
 network call, which the edge export converts to TFLite (components/lite_export).
+
+That one network call applies the temperature fitted on validation (trainer/calibration.py), so
+every signature, the TFLite files and `snout serve` give calibrated probabilities. A second saved
+function, `class_activation_maps` (trainer/gradcam.py), gives the report Grad-CAM maps of the
+same network; neither function is a signature, so TF Serving never sees them.
 """
 
 import json
@@ -25,6 +30,8 @@ from contract.saved_model import mark_classify_signature
 import contract
 from contract import lite as lite_contract
 from trainer.backbones import scale_pixels
+from trainer.calibration import tempered_tf
+from trainer.gradcam import class_activation_maps_fn
 from trainer.image_guard import refuse_oversized_images
 from trainer.warmup import write_warmup_requests
 
@@ -97,12 +104,31 @@ def _add_pixels_function(module, network_probabilities, scaling: str, height: in
     setattr(module, lite_contract.PIXELS_FUNCTION, pixels_to_probabilities)
 
 
+def _add_class_activation_function(module, network, raw_image_features) -> None:
+    """module.class_activation_maps: (image bytes [N], class index [N]) -> Grad-CAM maps [N, h, w], when the
+    base has spatial maps (trainer/gradcam.py); the report calls it on its mistakes."""
+    maps = class_activation_maps_fn(network)
+    if maps is None:
+        return
+
+    @tf.function(autograph=False,  # as the signatures: nothing branches on a tensor (a static layer loop)
+                 input_signature=[tf.TensorSpec([None], tf.string, name=contract.SERVING_IMAGE_INPUT),
+                                  tf.TensorSpec([None], tf.int64, name="class_index")])
+    def class_activation_maps(image_bytes, class_index):
+        transformed = module._call_tft(raw_image_features(image_bytes))
+        return maps(transformed[contract.TRANSFORMED_IMAGE_KEY], class_index)
+
+    setattr(module, contract.CLASS_ACTIVATION_FUNCTION, class_activation_maps)
+
+
 def export_serving_model(model, tf_transform_output, class_names: List[str], export_dir: str,
                          provenance: dict, max_image_pixels: int = contract.MAX_IMAGE_PIXELS,
-                         input_scaling: Optional[str] = None) -> None:
-    """input_scaling (the backbone's, trainer/backbones.py): also save module.pixels_to_probabilities."""
+                         input_scaling: Optional[str] = None, temperature: float = 1.0) -> None:
+    """input_scaling (the backbone's, trainer/backbones.py): also save module.pixels_to_probabilities.
+    temperature: the network's probabilities are softmax(log p / temperature) in every path."""
     class_table = tf.constant(list(class_names))
-    module = _ServingModule(float32_network(model), tf_transform_output.transform_features_layer())
+    network = float32_network(model)
+    module = _ServingModule(network, tf_transform_output.transform_features_layer())
     # The raw schema (SchemaGen, infer_feature_shape) gives `image` shape [1] or [].
     image_spec = tf_transform_output.raw_feature_spec()[contract.IMAGE_KEY]
     image_rank_one = list(image_spec.shape) == [1]
@@ -114,7 +140,8 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
         return {contract.IMAGE_KEY: tf.reshape(image_bytes, [-1, 1]) if image_rank_one else image_bytes}
 
     def network_probabilities(images):  # the one network call: the signatures and pixels_to_probabilities
-        return module._call_network(images)
+        probabilities = module._call_network(images)
+        return probabilities if temperature == 1.0 else tempered_tf(tf, probabilities, temperature)
 
     def predict_from_raw(raw_features):
         transformed = module._call_tft(raw_features)
@@ -161,6 +188,8 @@ def export_serving_model(model, tf_transform_output, class_names: List[str], exp
     if input_scaling:
         _add_pixels_function(module, network_probabilities, input_scaling, *model.input_shape[1:3])
         provenance = dict(provenance, **{lite_contract.INPUT_SCALING_KEY: input_scaling})
+    _add_class_activation_function(module, network, raw_image_features)
+    provenance = dict(provenance, temperature=float(temperature))
     tf.saved_model.save(module, export_dir, signatures=signatures)
     mark_classify_signature(export_dir, contract.SIGNATURE_CLASSIFY)  # TF Serving's Classify API needs it
     # assets.extra is copied by TF Serving tooling but never loaded as part of the graph.

@@ -27,7 +27,7 @@ def search_space(hp) -> HeadParams:
     return HeadParams(
         learning_rate=hp.Float("learning_rate", 1e-4, 3e-3, sampling="log"),
         head_units=hp.Choice("head_units", [64, 128, 256]),
-        head_layers=hp.Int("head_layers", 1, 2),
+        head_layers=hp.Int("head_layers", 0, 2),  # 0: a linear softmax (trainer/head_choice.py)
         dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
     )
 

@@ -32,7 +32,8 @@ def settings_values(settings, head, tuned: bool) -> Dict[str, object]:
         "learning_rate": head.learning_rate, "tuned": bool(tuned), "epochs": settings.epochs,
         "fine_tune_epochs": settings.fine_tune_epochs, "fine_tune_layers": settings.fine_tune_layers,
         "fine_tune_lr_factor": settings.fine_tune_lr_factor, "augment_strength": settings.augment_strength,
-        "batch_size": settings.batch_size, "seed": settings.seed,
+        "batch_size": settings.batch_size, "seed": settings.seed, "linear_head_below": settings.linear_head_below,
+        "class_weights": settings.class_weights, "calibrate": bool(settings.calibrate),
     }
     if network.hub_handle:
         values["hub_handle"] = network.hub_handle

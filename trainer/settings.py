@@ -111,5 +111,8 @@ class TrainerSettings(Settings):
     seed: int
     augment_strength: float        # 0: no augmentation
     max_image_pixels: int          # the exported model's decode guard
+    linear_head_below: int         # no hidden layer below this many training images a class (head_choice.py); 0: off
+    class_weights: str             # none | balanced (class_weights.py)
+    calibrate: bool                # fit a temperature on validation, build it into the export (calibration.py)
     contract_digest: str
     embeddings_uri: str            # the run's Embeddings artifact (set at run time, see above); "": none

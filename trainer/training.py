@@ -2,9 +2,10 @@
 
 Phase 1 pays for the base once. While the base is frozen, an image's pooled base output
 never changes, so the base runs once per image (plus once per kept augmented view, see
-AUGMENTED_VIEWS) and the head trains on those features until the validation loss stops
-improving: epochs there cost milliseconds, so the head converges instead of stopping
-after a few passes. Its weights then go into the full network (base + head).
+AUGMENTED_VIEWS) and the head (head_choice.py: which head, and how it trains) trains on those
+features until the validation loss stops improving: epochs there cost milliseconds, so the
+head converges instead of stopping after a few passes. Its best epoch's weights then go into
+the full network (base + head).
 
 Phase 2 unfreezes the last `fine_tune_layers` layers of the base at a lower learning
 rate and streams images (with live augmentation). BatchNorm layers stay frozen and the
@@ -22,7 +23,7 @@ import numpy as np
 
 from trainer import shared_features
 from trainer.head_search import pooled_features
-from trainer.model import build_head_on_features, compile_classifier
+from trainer.model import compile_classifier
 from trainer.progress import epoch_progress
 from trainer.settings import HeadParams, Network, TrainerSettings
 
@@ -31,12 +32,6 @@ from trainer.settings import HeadParams, Network, TrainerSettings
 # view costs a full base pass for a shrinking gain on a head over pooled features; phase 2
 # still draws fresh augmentations every epoch.
 AUGMENTED_VIEWS = 1
-# On cached features an epoch is cheap: phase 1 runs up to max(--epochs, HEAD_MAX_EPOCHS) epochs
-# but no more than HEAD_MAX_STEPS steps (big sets converge in fewer epochs), stopping when the
-# validation loss has not improved for HEAD_PATIENCE epochs.
-HEAD_MAX_EPOCHS = 100
-HEAD_MAX_STEPS = 20_000
-HEAD_PATIENCE = 10
 
 
 def snapshot(model):
@@ -51,16 +46,19 @@ def restore(saved) -> None:
 
 def _keep_best(keras):
     class KeepBestWeights(keras.callbacks.Callback):
-        """Restores the best val_accuracy epoch at the end (EarlyStopping only does so when it stops)."""
+        """Restores the best val_accuracy epoch at the end (EarlyStopping only does so when it stops); among
+        equal accuracies the lower val_loss (a small validation split saturates at 1.0 in the first epoch,
+        whose head is far from trained: phase 2 then started below phase 1's end)."""
 
         def __init__(self):
             super().__init__()
-            self.best, self.best_weights = -1.0, None
+            self.best, self.best_loss, self.best_weights, self.best_epoch = -1.0, float("inf"), None, 0
 
         def on_epoch_end(self, epoch, logs=None):
-            value = (logs or {}).get("val_accuracy")
-            if value is not None and value > self.best:
-                self.best, self.best_weights = float(value), snapshot(self.model)
+            value, loss = (logs or {}).get("val_accuracy"), (logs or {}).get("val_loss", float("inf"))
+            if value is not None and (value > self.best or (value == self.best and loss < self.best_loss)):
+                self.best, self.best_loss = float(value), float(loss)
+                self.best_weights, self.best_epoch = snapshot(self.model), epoch + 1
 
         def on_train_end(self, logs=None):
             if self.best_weights is not None:
@@ -105,8 +103,28 @@ def without_autograph(model):
     return model
 
 
-def _history(fit) -> Dict:
+def history_of(fit) -> Dict:
     return {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+
+
+def clean_labels(labels: np.ndarray, augmenter) -> np.ndarray:
+    """The labels of the clean view among cached_features' (clean first, then the augmented views)."""
+    views = 1 + (AUGMENTED_VIEWS if augmenter is not None else 0)
+    return labels[: len(labels) // views]
+
+
+def labels_of(dataset) -> np.ndarray:
+    """Every label of an (images, labels) dataset, in order (one pass: it decodes the images too)."""
+    return np.concatenate([np.asarray(y).reshape(-1) for _, y in dataset]) if dataset is not None else np.zeros(0)
+
+
+def predict_dataset(model, dataset):
+    """(probabilities, labels) of `model` in inference mode over an (images, labels) dataset."""
+    probabilities, labels = [], []
+    for images, y in dataset:
+        probabilities.append(np.asarray(model(images, training=False)))
+        labels.append(np.asarray(y).reshape(-1))
+    return np.concatenate(probabilities), np.concatenate(labels)
 
 
 def cached_features(keras, base, settings: TrainerSettings, train_plain, validation, augmenter):
@@ -130,23 +148,6 @@ def cached_features(keras, base, settings: TrainerSettings, train_plain, validat
     return (x, y), validation_features
 
 
-def train_head_on_features(keras, features, num_classes: int, head: HeadParams, settings: TrainerSettings,
-                           log_dir: str):
-    """Trains the head alone on pooled base outputs; returns (head model, history, best val accuracy)."""
-    (x, y), validation = features
-    model = build_head_on_features(keras, x.shape[1], num_classes, head)
-    keep_best, cbs = callbacks(keras, log_dir, stop_on="val_loss", patience=HEAD_PATIENCE)
-    batch_size = settings.batch_size
-    steps_per_epoch = -(-len(y) // batch_size)
-    epochs = max(settings.epochs, min(HEAD_MAX_EPOCHS, HEAD_MAX_STEPS // steps_per_epoch))
-    fit = without_autograph(model).fit(x, y, validation_data=validation, epochs=epochs, batch_size=batch_size,
-                                       shuffle=True, verbose=0, callbacks=cbs)
-    history = _history(fit)
-    print(f"[snout] phase 1: head trained {len(history['loss'])} epochs on cached features, "
-          f"best val accuracy {keep_best.best:.4f}")
-    return model, history, keep_best.best
-
-
 def copy_head(source, target) -> None:
     """Copies every weighted layer of `source` (the head on features) into the same-named layer of `target`."""
     for layer in source.layers:
@@ -155,7 +156,7 @@ def copy_head(source, target) -> None:
 
 
 def fine_tune(keras, strategy, model, base, train, validation, settings: TrainerSettings, head: HeadParams,
-              log_dir: str, phase1_best: float, history: Dict) -> None:
+              log_dir: str, phase1_best: float, history: Dict, class_weight=None) -> None:
     """Phase 2 on streamed images; restores the phase-1 weights unless it did at least as well."""
     phase1_weights = snapshot(model)
     with strategy.scope():
@@ -166,8 +167,8 @@ def fine_tune(keras, strategy, model, base, train, validation, settings: Trainer
     keep_best, cbs = callbacks(keras, os.path.join(log_dir, "phase2_fine_tune"), stop_on="val_accuracy",
                                patience=settings.early_stopping_patience)
     fit = without_autograph(model).fit(train, validation_data=validation, epochs=settings.fine_tune_epochs,
-                                       verbose=2, callbacks=cbs)
-    history["phase2_fine_tune"] = _history(fit)
+                                       verbose=2, callbacks=cbs, class_weight=class_weight)
+    history["phase2_fine_tune"] = history_of(fit)
     kept = keep_best.best >= phase1_best
     history["phase2_kept"] = kept
     if not kept:
@@ -176,10 +177,11 @@ def fine_tune(keras, strategy, model, base, train, validation, settings: Trainer
           + ("kept" if kept else "discarded, shipping the phase-1 model"))
 
 
-def train_from_scratch(keras, model, train, validation, settings: TrainerSettings, log_dir: str) -> Dict:
+def train_from_scratch(keras, model, train, validation, settings: TrainerSettings, log_dir: str,
+                       class_weight=None) -> Dict:
     """A base trained from scratch changes every step: the whole network trains on streamed images."""
     _, cbs = callbacks(keras, os.path.join(log_dir, "phase1_head"), stop_on="val_accuracy",
                        patience=settings.early_stopping_patience)
     fit = without_autograph(model).fit(train, validation_data=validation, epochs=settings.epochs, verbose=2,
-                                       callbacks=cbs)
-    return {"phase1_head": _history(fit)}
+                                       callbacks=cbs, class_weight=class_weight)
+    return {"phase1_head": history_of(fit)}

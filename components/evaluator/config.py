@@ -8,7 +8,7 @@ import tensorflow_model_analysis as tfma
 
 from contract import LABEL_KEY, OUTPUT_PROBABILITIES, SIGNATURE_TF_EXAMPLE
 from contract.evaluation import TOP_K, TOP_K_ACCURACY
-from components.evaluator import paired
+from components.evaluator import calibration, paired
 
 def eval_config(min_accuracy: float, num_classes: int) -> tfma.EvalConfig:
     accuracy_threshold = tfma.MetricThreshold(
@@ -21,6 +21,8 @@ def eval_config(min_accuracy: float, num_classes: int) -> tfma.EvalConfig:
         tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),  # argmax confusion matrix
         # Only computed when the Evaluator has a baseline (the paired no-regression test).
         tfma.MetricConfig(class_name=paired.PairedCorrectness.__name__, module=paired.__name__),
+        # ECE before/after the model's temperature, reliability and coverage; the executor sets the temperature.
+        tfma.MetricConfig(class_name=calibration.CalibrationHistogram.__name__, module=calibration.__name__),
     ]
     if num_classes > TOP_K:
         overall.append(tfma.MetricConfig(class_name="SparseTopKCategoricalAccuracy",

@@ -29,7 +29,7 @@ from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 
 import contract
 from contract import evaluation as ev
-from components.evaluator import gate, leaks, reuse, validation
+from components.evaluator import calibration, gate, leaks, reuse, validation
 
 SERVED_MODEL_DIR_KEY = "served_model_dir"
 VALIDATION_SPLIT_KEY = "validation_split"
@@ -76,6 +76,9 @@ class Executor(tfx_evaluator.Executor):
         baseline_blessing = (input_dict.pop(reuse.BASELINE_BLESSING_KEY, None) or [None])[0]
         audit = input_dict.pop(leaks.AUDIT_KEY, None) or []
         baseline, baseline_info = self._baseline(input_dict, exec_properties, model_class_names(candidate_dir) or [])
+        temperature = calibration.model_temperature(candidate_dir)
+        exec_properties[specs.EVAL_CONFIG_KEY] = calibration.config_with_temperature(
+            exec_properties[specs.EVAL_CONFIG_KEY], temperature)
         if baseline is None:
             input_dict.pop(specs.BASELINE_MODEL_KEY, None)
         else:
@@ -94,6 +97,7 @@ class Executor(tfx_evaluator.Executor):
             _describe_models(blessing, input_dict, exec_properties)
         else:
             result = self._grade(input_dict, output_dict, exec_properties, candidate_dir, baseline_info, audit)
+            result.calibration = calibration.read(evaluation_uri, temperature)
         if baseline is not None and exec_properties.get(SERVED_MODEL_DIR_KEY):
             # A served version is no MLMD artifact: TFX recorded id 0 as its id, which KFP's v2 entrypoint
             # fails to map to an artifact name (KeyError: 0). gate.json names the served version instead.

@@ -107,4 +107,5 @@ def reuse(stored_uri: str, evaluation_uri: str, baseline_info: dict, max_accurac
     baseline_info["reused_evaluation"] = stored_uri
     blessed = all(c.passed for c in checks if c.applied)
     return ev.GateResult(blessed=blessed, split=stored.split, example_count=stored.example_count, checks=checks,
-                         baseline=baseline_info, validation=dict(stored.validation))
+                         baseline=baseline_info, validation=dict(stored.validation),
+                         calibration=dict(stored.calibration))

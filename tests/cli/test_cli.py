@@ -38,9 +38,9 @@ def test_bad_arguments_are_one_line_and_exit_2(capsys, argv, message):
 
 def _out_of_range_values():
     """For every range-checked flag: a value just below its range and, where it has one, just above."""
-    from pipeline.config import _RANGES
+    from pipeline.config_checks import RANGES
 
-    for name, (low, high, low_allowed) in _RANGES.items():
+    for name, (low, high, low_allowed) in RANGES.items():
         step = 1 if isinstance(low, int) else 0.01
         yield name, (low - step if low_allowed else low)
         if high is not None:
@@ -59,9 +59,9 @@ def test_every_out_of_range_flag_is_one_line_before_any_work(capsys, tmp_path, n
 
 
 def test_values_at_the_ends_of_each_range_are_accepted():
-    from pipeline.config import _RANGES, range_problem
+    from pipeline.config_checks import RANGES, range_problem
 
-    for name, (low, high, low_allowed) in _RANGES.items():
+    for name, (low, high, low_allowed) in RANGES.items():
         assert range_problem(name, high if high is not None else low + 1) is None
         assert (range_problem(name, low) is None) == low_allowed
 
@@ -135,7 +135,7 @@ def _outcome(n_classes, blessed=True):
 
 
 def test_outcome_for_120_classes_is_a_summary_without_nan(capsys):
-    from cli.run import print_outcome
+    from cli.run_outcome import print_outcome
 
     print_outcome(SnoutConfig(), _outcome(120, blessed=False), 1.0)
     out = capsys.readouterr().out
@@ -152,7 +152,7 @@ def test_outcome_for_120_classes_is_a_summary_without_nan(capsys):
 
 
 def test_outcome_for_few_classes_lists_every_class(capsys):
-    from cli.run import print_outcome
+    from cli.run_outcome import print_outcome
 
     print_outcome(SnoutConfig(), _outcome(3), 1.0)
     out = capsys.readouterr().out

@@ -85,7 +85,7 @@ def test_quiet_and_verbose_flags_exist_on_the_noisy_commands():
     for command in QUIET_COMMANDS:
         argv = {"run": ["run"], "tune": ["tune"], "ingest": ["ingest", "src", "--out", "o"],
                 "serve": ["serve", "--serving-dir", "s"], "predict": ["predict", "x.jpg"],
-                "compare": ["compare", "a", "b", "--out", "o"]}[command]
+                "compare": ["compare", "a", "b", "--out", "o"], "audit": ["audit", "--out", "o"]}[command]
         assert parser.parse_args([*argv, "--verbose"]).verbose is True
 
 

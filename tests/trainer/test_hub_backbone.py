@@ -21,7 +21,7 @@ from trainer import head_search, hub_backbone
 from tests.fixtures.settings import head, trainer_settings, tuner_settings
 from trainer.export import export_serving_model
 from trainer.model import build_classifier
-from trainer import training
+from trainer import head_choice, training
 
 SIZE = 48  # the size the test module declares
 CLASSES = ["blue", "red"]
@@ -106,8 +106,9 @@ def test_trainer_frozen_then_fine_tuned_exported_and_served(module_dir, tmp_path
     module_before = [w.numpy() for w in hub_layer.weights]
     # The Trainer's path (trainer/module.py): the head on cached module outputs, then phase 2 on images.
     features = training.cached_features(keras, base, settings, _dataset(), _dataset(16), None)
-    head_model, phase1, phase1_best = training.train_head_on_features(keras, features, 2, hub_head, settings,
-                                                                      str(tmp_path / "logs" / "phase1_head"))
+    fit = head_choice.train_head(keras, *features, 2, hub_head, batch_size=settings.batch_size,
+                                 min_epochs=settings.epochs, log_dir=str(tmp_path / "logs" / "phase1_head"))
+    head_model, phase1, phase1_best = fit.model, fit.history, fit.best_accuracy
     training.copy_head(head_model, model)
     history = {"phase1_head": phase1}
     training.fine_tune(keras, strategy, model, base, _dataset(), _dataset(16), settings, hub_head,
