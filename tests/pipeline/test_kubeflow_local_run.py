@@ -31,7 +31,8 @@ pytestmark = pytest.mark.e2e
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TASKS = {"ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "ClassNamesCheck", "Transform",
-         "hyperparameters_importer", "Trainer", "Evaluator", "InfraValidator", "IdempotentPusher"}
+         "Embeddings", "DataAudit", "hyperparameters_importer", "Trainer", "Evaluator", "InfraValidator",
+         "IdempotentPusher"}
 
 
 def _compile(tmp_path, data_dir: str, hyperparameters: str, **settings) -> str:

@@ -150,7 +150,7 @@ def test_bad_model_is_not_blessed_and_the_good_one_stays_served(first_pipeline_r
     good = first_pipeline_run
     bad_data = str(tmp_path / "flipped")
     _flip_train_labels(good.config.sample_data_dir, bad_data)
-    bad = run(tiny_config(good.config.workspace, data=bad_data, fine_tune_epochs=0, tune=False))
+    bad = run(tiny_config(good.config.workspace, data=bad_data, fine_tune_epochs=0, tune=False, audit=False))
     assert bad.outcome.blessed is False
     assert not bad.outcome.pushed
     assert bad.outcome.accuracy < good.config.min_accuracy

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY = ["--image-size", "64", "--sample-images-per-class", "10", "--epochs", "1", "--fine-tune-epochs", "0",
-        "--min-accuracy", "0", "--no-lite-export"]
+        "--min-accuracy", "0", "--no-lite-export", "--no-audit"]
 UPSTREAM = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "ClassNamesCheck",
             "Transform"}
 FINISHED = re.compile(r"\[snout\]\s+(\S+) (ran|cached) in")

