@@ -254,9 +254,6 @@ class SnoutConfig:
             return self.image_size
         return self.hub_module().input_size(self.hub_image_size, self.image_size)
 
-    def validate_hub(self) -> None:
-        config_checks.validate_hub(self)
-
     def validate(self) -> None:
         """Every flag out of range is a one-line UserError here, before any work starts."""
         config_checks.validate(self)

