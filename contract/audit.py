@@ -6,6 +6,9 @@ Embeddings artifact (one per run; read by the audit, the Tuner's cached mode and
   <uri>/Split-<split>/features.npy       float32 [n, feature_dim]: the frozen base's pooled output
   <uri>/Split-<split>/labels.npy         int64 [n]
   <uri>/Split-<split>/sources.json       [n] each record's `source` ("" when the record has none)
+  <uri>/Split-<split>/pixels.npy         float32 [n, len(PIXEL_CROPS), PIXEL_SIDE**2 * 3]: the model's input
+                                         image, whole and its centre, averaged down to PIXEL_SIDE x PIXEL_SIDE
+                                         (RGB): the near-copy check's pictures
   <uri>/Split-<split>/view-<k>.npy       float32 [n, feature_dim]: augmented view k (train split only)
 
 Row i of a split is its i-th record in the order `split_record_files` lists the files.
@@ -30,6 +33,9 @@ FEATURES_FILE = "features.npy"
 LABELS_FILE = "labels.npy"
 SOURCES_FILE = "sources.json"
 VIEW_FILE = "view-{index}.npy"
+PIXELS_FILE = "pixels.npy"
+PIXEL_SIDE = 8
+PIXEL_CROPS = (1.0, 0.9)  # the share of each side kept, centred: the whole image and its central 90%
 
 AUDIT_FILE = "audit.json"
 LABEL_ISSUES_FILE = "label_issues.csv"
@@ -54,6 +60,7 @@ class SplitEmbeddings(NamedTuple):
     labels: "object"  # np.ndarray [n]
     sources: List[str]
     views: List["object"]  # augmented views, each [n, d]
+    pixels: "object"  # np.ndarray [n, len(PIXEL_CROPS), PIXEL_SIDE**2 * 3]
 
 
 def split_dir(uri: str, split: str) -> str:
@@ -92,6 +99,7 @@ def write_embeddings(uri: str, splits: Iterable[Tuple[str, SplitEmbeddings]], se
         tf.io.gfile.makedirs(folder)
         _save_array(f"{folder}/{FEATURES_FILE}", data.features)
         _save_array(f"{folder}/{LABELS_FILE}", data.labels)
+        _save_array(f"{folder}/{PIXELS_FILE}", data.pixels)
         for k, view in enumerate(data.views):
             _save_array(f"{folder}/{VIEW_FILE.format(index=k)}", view)
         with tf.io.gfile.GFile(f"{folder}/{SOURCES_FILE}", "w") as f:
@@ -120,7 +128,8 @@ def read_split_embeddings(uri: str, split: str, views: Optional[int] = None) -> 
     with tf.io.gfile.GFile(f"{folder}/{SOURCES_FILE}") as f:
         sources = json.loads(f.read())
     return SplitEmbeddings(_load_array(f"{folder}/{FEATURES_FILE}"), _load_array(f"{folder}/{LABELS_FILE}"), sources,
-                           [_load_array(f"{folder}/{VIEW_FILE.format(index=k)}") for k in range(count)])
+                           [_load_array(f"{folder}/{VIEW_FILE.format(index=k)}") for k in range(count)],
+                           _load_array(f"{folder}/{PIXELS_FILE}"))
 
 
 def read_audit(uri: str) -> dict:

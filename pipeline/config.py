@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 import contract
+from components.audit import near_duplicates
 from trainer.backbones import BACKBONES, HUB, SCALINGS, get_backbone, input_scaling
 from trainer.settings import HeadParams, Network, TrainerSettings, TransformSettings, TunerSettings
 from pipeline import config_checks
@@ -107,8 +108,10 @@ class SnoutConfig:
     # The data audit (components/audit/): near-duplicates, leaks, likely label errors, outliers.
     audit: bool = _opt(True, "audit the data from the shared embeddings (label_issues.csv, near_duplicates.csv, "
                              "outliers.csv, leaks.csv in the DataAudit artifact; a section of the report)")
-    near_duplicate_threshold: float = _opt(0.7, "whitened cosine similarity at or above which two images are "
-                                                "near-copies (calibrated: README, Know your data)")
+    near_duplicate_threshold: float = _opt(near_duplicates.DEFAULT_THRESHOLD,
+                                           "whitened feature cosine at or above which two images whose 8x8 pictures "
+                                           f"also correlate >= {near_duplicates.PIXEL_THRESHOLD} are near-copies "
+                                           "(calibrated: README, Know your data)")
     share_embeddings: bool = _opt(True, "compute the base's pooled features once (Embeddings) and let the Tuner's "
                                         "cached mode and phase 1 read them; off: each runs the base itself")
     max_leaked_test_share: float = _opt(0.01, "the run does not bless when more than this share of the test split "

@@ -50,12 +50,13 @@ def audit(splits: Dict[str, SplitEmbeddings], settings: AuditSettings) -> AuditR
     rows = [(s, i, _display_source(s, i, src)) for s in order for i, src in enumerate(splits[s].sources)]
     features = np.concatenate([splits[s].features for s in order]) if rows else np.zeros((0, 1), np.float32)
     labels = np.concatenate([splits[s].labels for s in order]).astype(np.int64) if rows else np.zeros(0, np.int64)
+    pixels = np.concatenate([splits[s].pixels for s in order]) if rows else np.zeros((0, 1), np.float32)
     result = AuditResult(rows, class_names, labels)
     if len(rows) < 2:
         result.counts = _counts(result, splits)
         return result
     timer = time.time()
-    pairs = near_duplicates.near_duplicate_pairs(features, settings.near_duplicate_threshold)
+    pairs = near_duplicates.near_duplicate_pairs(features, pixels, settings.near_duplicate_threshold)
     result.seconds["near_duplicates"] = time.time() - timer
     timer = time.time()
     found = label_issues.find_label_issues(features, labels, len(class_names), folds=settings.folds,

@@ -1,30 +1,35 @@
-"""Near-duplicate pairs from pooled base features: PCA-whitened cosine similarity over a threshold.
+"""Near-duplicate pairs: PCA-whitened cosine of pooled base features, confirmed by the small picture.
 
 Raw pooled features of one collection are all alike (every image is "a face, centred"), so a
 resized or recompressed copy is not much closer to its original than two different photos are.
-PCA whitening fixes that (Jegou & Chum, "Negative evidences and co-occurrences in image retrieval:
+PCA whitening helps (Jegou & Chum, "Negative evidences and co-occurrences in image retrieval:
 the benefit of PCA and whitening", ECCV 2012): centre the features on the collection's mean,
 project on the top principal components and divide each by its standard deviation, so the
-directions every image shares stop dominating the cosine. On generated copies vs distinct images
-(bench/calibrate_audit.py) whitening takes the copies found at <= 10% false pairs from 0.86 to 0.97.
+directions every image shares stop dominating the cosine. It is not enough: a copy cropped by a few
+percent moves the features as far as a different drawing of the same kind does. So a pair must
+also match as a picture: the 8 x 8 colour thumbnail the Embeddings step keeps (a "tiny image",
+Torralba et al. 2008), compared by correlation.
 
-Search: exact, in row blocks of a matrix product, up to EXACT_SEARCH_MAX_IMAGES (bench/calibrate_audit.py);
-beyond, a faiss inverted-file index (approximate: the NEIGHBOURS nearest of each image, searched in
-the PROBES k-means cells nearest to it).
+Search: exact, in row blocks of two matrix products, up to EXACT_SEARCH_MAX_IMAGES
+(bench/calibrate_audit.py); beyond, a faiss inverted-file index on the features (approximate: the
+NEIGHBOURS nearest of each image, searched in the PROBES k-means cells nearest to it), then the
+picture check.
 """
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
 # Calibrated by bench/calibrate_audit.py on generated resized/cropped/recompressed copies vs distinct
-# images (README, "Know your data"): a pair is a near-copy when its whitened cosine is at least
-# DEFAULT_THRESHOLD and its plain cosine at least RAW_THRESHOLD (whitening alone also pairs two
-# different drawings of one rare kind, e.g. two houses in a set of faces: they share the rare directions).
-DEFAULT_THRESHOLD = 0.7
-RAW_THRESHOLD = 0.88
+# images (README, "Know your data"). A pair is a near-copy when two views agree: its whitened feature
+# cosine is at least DEFAULT_THRESHOLD (the content matches) and its pixel correlation at 8 x 8
+# (contract.audit: PIXEL_SIDE, PIXEL_CROPS) at least PIXEL_THRESHOLD (layout and colours match). Features
+# alone pair two different drawings of one kind as readily as a cropped copy; the small picture
+# does not move under resizing, recompression or a few percent of crop, and tells those apart.
+DEFAULT_THRESHOLD = 0.3
+PIXEL_THRESHOLD = 0.97
 WHITEN_DIMS = 128
 # Whitening k dimensions from n images needs n well above k: with k near n every point becomes
 # equidistant from every other (copies included). At most one dimension per SAMPLES_PER_DIM images.
@@ -64,21 +69,38 @@ def whiten(features: np.ndarray, dims: int = WHITEN_DIMS) -> np.ndarray:
     return (projected / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def effective_threshold(threshold: float, dims: int) -> float:
-    """The calibrated threshold holds at WHITEN_DIMS dimensions. With fewer (fewer images), two distinct
-    images' chance cosine grows like 1/sqrt(dims), so the threshold moves toward 1 by that factor."""
-    return 1.0 - (1.0 - threshold) * float(np.sqrt(min(dims, WHITEN_DIMS) / WHITEN_DIMS))
+def pixel_unit(pixels: np.ndarray) -> np.ndarray:
+    """[n, crops, values]: each small picture centred on its own mean and scaled to unit length, so the
+    dot product of two is their correlation (blind to a change of brightness or contrast)."""
+    x = np.asarray(pixels, dtype=np.float32)
+    x = x - x.mean(axis=-1, keepdims=True)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-6)
 
 
-def exact_pairs(unit: np.ndarray, threshold: float, block_rows: int = BLOCK_ROWS) -> List[Tuple[int, int, float]]:
-    """Every (i, j, similarity) with i < j and unit[i] . unit[j] >= threshold, by blocks of rows."""
+def pictures_match(small: np.ndarray, threshold: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """(i, j) index arrays -> which pairs' pictures correlate >= threshold, at the best pairing of crops
+    (the whole image against the other's centre: a copy cropped by a few percent is a zoom)."""
+    def match(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        best = np.einsum("nsd,ntd->nst", small[i], small[j]).reshape(len(i), -1).max(axis=1)
+        return best >= threshold
+
+    return match
+
+
+def exact_pairs(unit: np.ndarray, threshold: float, keep: Optional[Callable] = None,
+                block_rows: int = BLOCK_ROWS) -> List[Tuple[int, int, float]]:
+    """Every (i, j, unit[i] . unit[j]) with i < j, that cosine >= threshold and keep(i, j) (if given),
+    by blocks of rows."""
     pairs = []
     for start in range(0, len(unit), block_rows):
         sims = unit[start:start + block_rows] @ unit.T
         rows, cols = np.nonzero(sims >= threshold)
-        keep = cols > rows + start
-        for r, c in zip(rows[keep], cols[keep]):
-            pairs.append((int(r + start), int(c), float(sims[r, c])))
+        upper = cols > rows + start
+        rows, cols = rows[upper], cols[upper]
+        if keep is not None and len(rows):
+            kept = keep(rows + start, cols)
+            rows, cols = rows[kept], cols[kept]
+        pairs.extend(zip((rows + start).tolist(), cols.tolist(), sims[rows, cols].astype(float).tolist()))
     return pairs
 
 
@@ -105,16 +127,19 @@ def approximate_pairs(unit: np.ndarray, threshold: float, neighbours: int = NEIG
     return [(i, j, s) for (i, j), s in sorted(found.items())]
 
 
-def near_duplicate_pairs(features: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
-                         raw_threshold: float = RAW_THRESHOLD,
+def near_duplicate_pairs(features: np.ndarray, pixels: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
+                         pixel_threshold: float = PIXEL_THRESHOLD,
                          exact_max: int = EXACT_SEARCH_MAX_IMAGES) -> List[Tuple[int, int, float]]:
-    """(i, j, whitened cosine) of every near-duplicate pair, most similar first."""
+    """(i, j, whitened cosine) of every near-duplicate pair, most similar first. `pixels`: [n, crops,
+    values] as the Embeddings step keeps them (contract/audit.py)."""
     if len(features) < 2:
         return []
-    unit = whiten(features)
-    threshold = effective_threshold(threshold, unit.shape[1])
-    pairs = exact_pairs(unit, threshold) if len(unit) <= exact_max else approximate_pairs(unit, threshold)
-    raw = np.asarray(features, dtype=np.float32)
-    raw = raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
-    pairs = [(i, j, s) for i, j, s in pairs if float(raw[i] @ raw[j]) >= raw_threshold]
+    unit, match = whiten(features), pictures_match(pixel_unit(pixels), pixel_threshold)
+    if len(unit) <= exact_max:
+        pairs = exact_pairs(unit, threshold, match)
+    else:
+        pairs = approximate_pairs(unit, threshold)
+        if pairs:
+            i, j = (np.array(column) for column in list(zip(*pairs))[:2])
+            pairs = [pair for pair, kept in zip(pairs, match(i, j)) if kept]
     return sorted(pairs, key=lambda p: -p[2])

@@ -1,7 +1,8 @@
-"""The frozen base's pooled features of every record of every split, plus augmented views.
+"""The frozen base's pooled features of every record of every split, plus augmented views, plus each
+image averaged down to 8 x 8 (the audit's near-copy check).
 
-The same code path as the Trainer's phase 1 and the Tuner's cached mode
-(trainer/head_search.pooled_features on the base trainer/model.build_base builds), on the images
+The same code path as the Trainer's phase 1 and the Tuner's cached mode (trainer/head_search's
+embedder on the base trainer/model.build_base builds), on the images
 Transform's graph makes (or, outside the pipeline, Transform's own ops: `snout audit`). Records are
 read in file order, so row i of a split is its i-th record (contract/audit.py).
 """
@@ -15,7 +16,7 @@ from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 import numpy as np
 
 import contract
-from contract.audit import SplitEmbeddings
+from contract.audit import PIXEL_CROPS, PIXEL_SIDE, SplitEmbeddings
 from components.embeddings.settings import EmbeddingsSettings
 
 BATCH_SIZE = 64  # does not change the features, so it is no setting (and not in the cache key)
@@ -105,14 +106,37 @@ def _split_embeddings(settings: EmbeddingsSettings, split: str, files: List[str]
     from trainer.head_search import pooled_features
 
     start = time.time()
-    (features, labels), = pooled_features(None, [image_batches(files, to_images)], settings.network, embed=plain)
+    features, labels, pixels = features_and_pixels(image_batches(files, to_images), plain)
     views = []
     if split == settings.view_split and augmented is not None:
         views = [v[0].astype(np.float32) for v in pooled_features(
             None, [image_batches(files, to_images)] * settings.augmented_views, settings.network, embed=augmented)]
     log(f"[snout] embeddings: {split} {len(labels)} images x {1 + len(views)} view(s), "
         f"{features.shape[1] if len(features.shape) == 2 else 0} features, in {time.time() - start:.1f}s")
-    return SplitEmbeddings(features.astype(np.float32), labels.astype(np.int64), source_strings(files), views)
+    return SplitEmbeddings(features.astype(np.float32), labels.astype(np.int64), source_strings(files), views,
+                           pixels)
+
+
+def small_pictures(images):
+    """[batch, len(PIXEL_CROPS), PIXEL_SIDE**2 * 3]: each image's centre crops averaged down to
+    PIXEL_SIDE x PIXEL_SIDE (the audit's near-copy check: contract/audit.py)."""
+    import tensorflow as tf
+
+    crops = [images if share == 1.0 else tf.image.central_crop(images, share) for share in PIXEL_CROPS]
+    small = [tf.image.resize(crop, [PIXEL_SIDE, PIXEL_SIDE], method="area") for crop in crops]
+    return tf.stack([tf.reshape(s, [tf.shape(s)[0], -1]) for s in small], axis=1)
+
+
+def features_and_pixels(batches, embed) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One pass over (images, labels): the base's pooled features, the labels, and small_pictures."""
+    import tensorflow as tf
+
+    features, labels, pixels = [], [], []
+    for images, y in batches:
+        features.append(embed(images).numpy())
+        labels.append(np.asarray(y).reshape(-1))
+        pixels.append(small_pictures(images).numpy().astype(np.float32))
+    return np.concatenate(features), np.concatenate(labels), np.concatenate(pixels)
 
 
 def free_memory() -> None:

@@ -21,12 +21,21 @@ def _clusters(rng, per_class=120, dims=64, classes=2, spread=1.0):
     return np.abs(x).astype(np.float32), y
 
 
+def _pictures(rng, n):
+    """Random small RGB pictures, one per crop, as the Embeddings step keeps them (contract.audit)."""
+    return rng.random((n, len(names.PIXEL_CROPS), names.PIXEL_SIDE ** 2 * 3), dtype=np.float32)
+
+
+def _copied(rng, rows, spread=0.05):
+    return (rows + rng.normal(0, spread, size=rows.shape)).astype(np.float32)
+
+
 def test_near_copies_are_found_and_distinct_images_are_not():
     rng = np.random.default_rng(0)
     x, _ = _clusters(rng)
-    copies = x[:10] + rng.normal(0, 0.05, size=x[:10].shape).astype(np.float32)  # small perturbations
-    features = np.concatenate([x, copies])
-    pairs = near_duplicates.near_duplicate_pairs(features)
+    pictures = _pictures(rng, len(x))
+    features = np.concatenate([x, _copied(rng, x[:10])])  # small perturbations of both views
+    pairs = near_duplicates.near_duplicate_pairs(features, np.concatenate([pictures, _copied(rng, pictures[:10])]))
     found = {(i, j) for i, j, _ in pairs}
     expected = {(i, len(x) + i) for i in range(10)}
     assert expected <= found
@@ -34,11 +43,41 @@ def test_near_copies_are_found_and_distinct_images_are_not():
     assert [p[2] for p in pairs] == sorted((p[2] for p in pairs), reverse=True)
 
 
+def test_a_pair_must_match_in_features_and_in_pixels():
+    rng = np.random.default_rng(7)
+    x, _ = _clusters(rng)
+    pictures = _pictures(rng, len(x))
+    # 10 images whose features copy an image's but whose pictures are different (another drawing of
+    # the kind), and 10 whose pictures copy one's but whose features are different (not the same thing)
+    features = np.concatenate([x, _copied(rng, x[:10]), _clusters(np.random.default_rng(8), per_class=5)[0]])
+    pixels = np.concatenate([pictures, _pictures(rng, 10), _copied(rng, pictures[10:20], 0.01)])
+    assert near_duplicates.near_duplicate_pairs(features, pixels) == []
+    both = near_duplicates.near_duplicate_pairs(features[:len(x) + 10],
+                                                np.concatenate([pictures, _copied(rng, pictures[:10])]))
+    assert {(i, len(x) + i) for i in range(10)} <= {(i, j) for i, j, _ in both}
+
+
+def test_a_copy_cropped_by_a_few_percent_matches_its_original_through_the_centre_crop():
+    import tensorflow as tf
+
+    from components.embeddings.compute import small_pictures
+
+    rng = np.random.default_rng(9)
+    blobs = tf.image.resize(rng.random((6, 12, 12, 3), dtype=np.float32), [128, 128], method="bicubic")
+    zoomed = tf.image.resize(tf.image.central_crop(blobs, 0.9), [128, 128])  # 5% off each side, back to size
+    small = near_duplicates.pixel_unit(small_pictures(tf.concat([blobs, zoomed], 0)).numpy())
+    assert small.shape == (12, len(names.PIXEL_CROPS), names.PIXEL_SIDE ** 2 * 3)
+    i, j = np.arange(6), np.arange(6, 12)
+    assert near_duplicates.pictures_match(small, near_duplicates.PIXEL_THRESHOLD)(i, j).all()
+    whole_to_whole = np.einsum("nd,nd->n", small[i, 0], small[j, 0])
+    assert whole_to_whole.min() < near_duplicates.PIXEL_THRESHOLD  # the crop pairing is what matched them
+    assert not near_duplicates.pictures_match(small, near_duplicates.PIXEL_THRESHOLD)(i, np.roll(j, 1)).any()
+
+
 def test_approximate_search_agrees_with_exact_search():
     rng = np.random.default_rng(1)
     x, _ = _clusters(rng, per_class=300)
-    copies = x[:20] + rng.normal(0, 0.05, size=x[:20].shape).astype(np.float32)
-    unit = near_duplicates.whiten(np.concatenate([x, copies]))
+    unit = near_duplicates.whiten(np.concatenate([x, _copied(rng, x[:20])]))
     exact = {(i, j) for i, j, _ in near_duplicates.exact_pairs(unit, 0.6, block_rows=97)}
     approximate = {(i, j) for i, j, _ in near_duplicates.approximate_pairs(unit, 0.6)}
     assert len(exact) >= 20 and exact == approximate
@@ -73,17 +112,19 @@ def test_outliers_are_images_far_from_every_class():
     assert len(flagged) <= 12
 
 
-def _split(features, labels, prefix):
-    return SplitEmbeddings(features, labels, [f"{prefix}/{i}.jpg" for i in range(len(labels))], [])
+def _split(features, labels, prefix, pixels=None):
+    pixels = _pictures(np.random.default_rng(len(prefix)), len(labels)) if pixels is None else pixels
+    return SplitEmbeddings(features, labels, [f"{prefix}/{i}.jpg" for i in range(len(labels))], [], pixels)
 
 
 def test_audit_writes_lists_that_name_files_and_counts_leaks(tmp_path):
     rng = np.random.default_rng(5)
     x, y = _clusters(rng, per_class=100)
-    test_x = x[:8] + rng.normal(0, 0.05, size=x[:8].shape).astype(np.float32)  # 8 test images copied from train
-    splits = {"train": _split(x, y, "tr"), "test": _split(test_x, y[:8], "te"),
+    pictures = _pictures(rng, len(x))
+    test_x, test_pictures = _copied(rng, x[:8]), _copied(rng, pictures[:8])  # 8 test images copied from train
+    splits = {"train": _split(x, y, "tr", pictures), "test": _split(test_x, y[:8], "te", test_pictures),
               "validation": _split(_clusters(np.random.default_rng(6), per_class=5)[0], y[95:105], "va")}
-    settings = AuditSettings(class_names=("cat", "dog"), near_duplicate_threshold=0.7)
+    settings = AuditSettings(class_names=("cat", "dog"), near_duplicate_threshold=0.4)
     result = findings.audit(splits, settings)
     assert result.counts[names.LEAKED_TEST] == 8 and result.counts[names.TEST_IMAGES] == 8
     findings.write_findings(result, str(tmp_path), settings)
@@ -105,5 +146,5 @@ def test_audit_writes_lists_that_name_files_and_counts_leaks(tmp_path):
 @pytest.mark.parametrize("n", [0, 1])
 def test_audit_of_almost_nothing_reports_nothing(n):
     splits = {"train": _split(np.ones((n, 4), np.float32), np.zeros(n, np.int64), "tr")}
-    result = findings.audit(splits, AuditSettings(class_names=("a", "b"), near_duplicate_threshold=0.7))
+    result = findings.audit(splits, AuditSettings(class_names=("a", "b"), near_duplicate_threshold=0.4))
     assert result.counts["images"] == n and not result.label_issues and not result.near_duplicates

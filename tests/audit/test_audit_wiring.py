@@ -49,7 +49,8 @@ def _write(tmp_path, settings, views=1):
     rng = np.random.default_rng(0)
     splits = {s: SplitEmbeddings(rng.random((n, 8), dtype=np.float32), np.arange(n) % 2,
                                  [f"{s}/{i}.jpg" for i in range(n)],
-                                 [rng.random((n, 8), dtype=np.float32)] * (views if s == "train" else 0))
+                                 [rng.random((n, 8), dtype=np.float32)] * (views if s == "train" else 0),
+                                 rng.random((n, 2, names.PIXEL_SIDE ** 2 * 3), dtype=np.float32))
               for s, n in (("train", 10), ("validation", 4), ("test", 4))}
     names.write_embeddings(str(tmp_path), splits.items(), settings)
     return splits
