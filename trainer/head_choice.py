@@ -70,10 +70,10 @@ def candidates(head, train_labels: np.ndarray, num_classes: int, linear_below: i
     if not head.head_layers:
         return [head], "linear head, as configured (--head-layers 0)"
     per_class = images_per_class(train_labels, num_classes)
+    counted = f"{len(train_labels)} training images for {num_classes} classes (about {per_class:.0f} a class)"
     if per_class < linear_below:
-        return [linear], (f"linear head: {per_class:.1f} training images a class, below {linear_below} "
-                          "(--linear-head-below)")
-    return [linear, head], f"{per_class:.1f} training images a class: the validation split chooses"
+        return [linear], f"linear head: {counted}, below {linear_below} a class (--linear-head-below)"
+    return [linear, head], f"{counted}: the validation split chooses"
 
 
 def choose(fits: List[HeadFit], examples: int) -> HeadFit:

@@ -1,5 +1,5 @@
 """The `--target kfp` spec EXECUTED, task by task (tests/fixtures/kfp_local.py): each container task
-runs its compiled command and arguments (TFX's v2 container entrypoint) in a subprocess, with the
+runs its compiled command and arguments (TFX's v2 container entrypoint) in a process of its own, with the
 project's environment standing in for the snout image; the importer imports. This catches what
 parsing the spec cannot: entrypoint arguments, the user code the containers import, snout's custom
 executors under the v2 entrypoint, artifact metadata passed between tasks.
