@@ -52,11 +52,16 @@ def build_classifier(keras, *, num_classes: int, network: Network, head: HeadPar
     return model, base
 
 
+# A step of the head on cached features is a few small matrix products: Keras' per-step Python overhead
+# dominated it (20 epochs of 4,000 features: 17.6-23.3 s one step per call, 11.1-11.4 s at 64, same weights).
+HEAD_STEPS_PER_EXECUTION = 64
+
+
 def build_head_on_features(keras, feature_dim: int, num_classes: int, head: HeadParams):
     """The same head on cached pooled base outputs (tuning on embeddings)."""
     inputs = keras.Input(shape=(feature_dim,), name="pooled_features")
     model = keras.Model(inputs, add_head(keras, inputs, num_classes, head), name="snout_head")
-    compile_classifier(keras, model, head.learning_rate)
+    compile_classifier(keras, model, head.learning_rate, steps_per_execution=HEAD_STEPS_PER_EXECUTION)
     return model
 
 
@@ -69,9 +74,12 @@ def with_augmentation(keras, classifier, augmenter):
     return model
 
 
-def compile_classifier(keras, model, learning_rate: float) -> None:
+def compile_classifier(keras, model, learning_rate: float, steps_per_execution: int = 1) -> None:
+    """Adam on sparse cross-entropy. `steps_per_execution` runs that many batches per compiled call: the
+    same updates in the same order, with less Python between them."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        steps_per_execution=steps_per_execution,
     )

@@ -40,6 +40,7 @@ SHRINK = 0.05
 MIN_DIMS = 8
 EXACT_SEARCH_MAX_IMAGES = 60_000
 BLOCK_ROWS = 2048
+MATCH_CHUNK = 65_536  # candidate pairs whose pictures are compared at once
 NEIGHBOURS = 16  # per image, from the approximate index
 PROBES = 16  # k-means cells searched per image
 
@@ -81,8 +82,12 @@ def pictures_match(small: np.ndarray, threshold: float) -> Callable[[np.ndarray,
     """(i, j) index arrays -> which pairs' pictures correlate >= threshold, at the best pairing of crops
     (the whole image against the other's centre: a copy cropped by a few percent is a zoom)."""
     def match(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        best = np.einsum("nsd,ntd->nst", small[i], small[j]).reshape(len(i), -1).max(axis=1)
-        return best >= threshold
+        kept = np.zeros(len(i), dtype=bool)
+        for start in range(0, len(i), MATCH_CHUNK):  # bounded memory: a 25,000-image set has ~1.3M candidates
+            a, b = small[i[start:start + MATCH_CHUNK]], small[j[start:start + MATCH_CHUNK]]
+            best = np.einsum("nsd,ntd->nst", a, b).reshape(len(a), -1).max(axis=1)
+            kept[start:start + MATCH_CHUNK] = best >= threshold
+        return kept
 
     return match
 

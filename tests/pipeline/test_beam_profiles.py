@@ -107,8 +107,10 @@ def test_dask_needs_its_scheduler():
 def test_local_auto_runs_beam_in_process_below_the_crossover_and_in_processes_above(tmp_path):
     from pipeline.beam_profiles import IN_PROCESS_MAX_BYTES, auto_mode, record_bytes
 
-    small = ["--direct_running_mode=in_memory", f"--direct_num_workers={os.cpu_count() or 1}", NO_PRISM_ARG]
+    small = ["--direct_running_mode=in_memory", "--direct_num_workers=1", NO_PRISM_ARG]  # one thread in-process
     assert beam_args("local", mode="auto", data_bytes=IN_PROCESS_MAX_BYTES - 1) == small
+    assert beam_args("local", mode="auto", workers=2, data_bytes=1)[1] == "--direct_num_workers=2"  # as asked
+    assert beam_args("local", mode="in_memory", data_bytes=1)[1] == f"--direct_num_workers={os.cpu_count() or 1}"
     assert auto_mode(IN_PROCESS_MAX_BYTES) == auto_mode(None) == "multi_processing"  # unknown size: processes
     assert beam_args("local", mode="multi_processing", data_bytes=1)[0] == "--direct_running_mode=multi_processing"
     for split, size in (("train", 3000), ("test", 500)):
