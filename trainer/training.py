@@ -67,12 +67,13 @@ def _keep_best(keras):
     return KeepBestWeights()
 
 
-def callbacks(keras, log_dir: str, stop_on: str, patience: int):
-    """The one place training callbacks are assembled: (keep-best callback, all callbacks)."""
+def callbacks(keras, log_dir: str, stop_on: str, patience: int, min_delta: float = 0.0):
+    """The one place training callbacks are assembled: (keep-best callback, all callbacks). An epoch
+    that improves `stop_on` by less than `min_delta` counts as no improvement."""
     keep_best = _keep_best(keras)
     mode = "min" if stop_on.endswith("loss") else "max"
     return keep_best, [
-        keras.callbacks.EarlyStopping(monitor=stop_on, mode=mode, patience=patience),
+        keras.callbacks.EarlyStopping(monitor=stop_on, mode=mode, patience=patience, min_delta=min_delta),
         keep_best,
         keras.callbacks.TensorBoard(log_dir=log_dir),
         epoch_progress(keras, os.path.basename(log_dir)),
