@@ -109,7 +109,8 @@ def exact_pairs(unit: np.ndarray, threshold: float, keep: Optional[Callable] = N
     return pairs
 
 
-def approximate_pairs(unit: np.ndarray, threshold: float, neighbours: int = NEIGHBOURS) -> List[Tuple[int, int, float]]:
+def approximate_pairs(unit: np.ndarray, threshold: float, keep: Optional[Callable] = None,
+                      neighbours: int = NEIGHBOURS) -> List[Tuple[int, int, float]]:
     """The same from a faiss inverted-file index over inner products (approximate): each image's
     `neighbours` nearest among the images in its PROBES nearest of sqrt(n) k-means cells."""
     import faiss
@@ -129,7 +130,11 @@ def approximate_pairs(unit: np.ndarray, threshold: float, neighbours: int = NEIG
                 continue
             key = (min(i, int(j)), max(i, int(j)))
             found[key] = max(found.get(key, -1.0), float(sim))
-    return [(i, j, s) for (i, j), s in sorted(found.items())]
+    pairs = [(i, j, s) for (i, j), s in sorted(found.items())]
+    if keep is None or not pairs:
+        return pairs
+    kept = keep(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
+    return [pair for pair, wanted in zip(pairs, kept) if wanted]
 
 
 def near_duplicate_pairs(features: np.ndarray, pixels: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
@@ -140,11 +145,5 @@ def near_duplicate_pairs(features: np.ndarray, pixels: np.ndarray, threshold: fl
     if len(features) < 2:
         return []
     unit, match = whiten(features), pictures_match(pixel_unit(pixels), pixel_threshold)
-    if len(unit) <= exact_max:
-        pairs = exact_pairs(unit, threshold, match)
-    else:
-        pairs = approximate_pairs(unit, threshold)
-        if pairs:
-            i, j = (np.array(column) for column in list(zip(*pairs))[:2])
-            pairs = [pair for pair, kept in zip(pairs, match(i, j)) if kept]
-    return sorted(pairs, key=lambda p: -p[2])
+    search = exact_pairs if len(unit) <= exact_max else approximate_pairs
+    return sorted(search(unit, threshold, match), key=lambda p: -p[2])

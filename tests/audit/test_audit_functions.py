@@ -51,10 +51,11 @@ def test_a_pair_must_match_in_features_and_in_pixels():
     # the kind), and 10 whose pictures copy one's but whose features are different (not the same thing)
     features = np.concatenate([x, _copied(rng, x[:10]), _clusters(np.random.default_rng(8), per_class=5)[0]])
     pixels = np.concatenate([pictures, _pictures(rng, 10), _copied(rng, pictures[10:20], 0.01)])
-    assert near_duplicates.near_duplicate_pairs(features, pixels) == []
-    both = near_duplicates.near_duplicate_pairs(features[:len(x) + 10],
-                                                np.concatenate([pictures, _copied(rng, pictures[:10])]))
-    assert {(i, len(x) + i) for i in range(10)} <= {(i, j) for i, j, _ in both}
+    copies = np.concatenate([pictures, _copied(rng, pictures[:10])])
+    for exact_max in (len(features), 0):  # the exact search and the faiss index check the pictures alike
+        assert near_duplicates.near_duplicate_pairs(features, pixels, exact_max=exact_max) == []
+        both = near_duplicates.near_duplicate_pairs(features[:len(x) + 10], copies, exact_max=exact_max)
+        assert {(i, len(x) + i) for i in range(10)} <= {(i, j) for i, j, _ in both}
 
 
 def test_a_copy_cropped_by_a_few_percent_matches_its_original_through_the_centre_crop():
