@@ -113,7 +113,8 @@ def main() -> None:
         agreement = {name: parity.compare(reference, parity.interpreter_probabilities(LiteClassifier(path), pixels),
                                           labels) for name, path in files.items()}
         fresh = _fresh_agreement(loaded, files, args.fresh, height, width)
-        timings = latency.single_thread_latency(model_dir, files, pixels[0], args.runs, timeout_seconds=1800)
+        with latency.LatencyProbe(model_dir, args.runs, timeout_seconds=1800) as probe:
+            timings = probe.measure(files, pixels[0])
         sizes = {name: os.path.getsize(path) for name, path in files.items()}
     if "error" in timings:
         raise SystemExit(timings["error"])

@@ -17,71 +17,83 @@ from typing import Dict, List, Optional
 from tfx.orchestration.portable import launcher as launcher_module
 
 
-# A terminal shows a component's elapsed time redrawn in place every second; a log or a
+# A terminal shows the running components' elapsed time redrawn in place every second; a log or a
 # pipe gets a line every ELAPSED_LINE_SECONDS instead, so it never fills with progress.
 REDRAW_SECONDS = 1.0
 ELAPSED_LINE_SECONDS = 30.0
-# These report their own epochs and steps (trainer/progress.py); a ticker would draw over them.
+# These report their own epochs and steps (trainer/progress.py); while one runs, no ticker draws over it.
 SELF_REPORTING = ("Trainer", "Tuner")
 
 
-class ElapsedTicker:
-    """While a component runs, shows how long it has been running."""
+class ComponentProgress:
+    """A line when a component starts and when it ends; meanwhile one ticker for every running component
+    (several run at once: pipeline/concurrent_runner.py). Called from the runner's threads."""
 
-    def __init__(self, node_id: str, stream):
-        self.node_id, self.stream = node_id, stream
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+    def __init__(self, node_ids: List[str], stream=None):
+        self.node_ids = node_ids
+        self.stream = stream or sys.stdout
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.timings: Dict[str, float] = {}
+        self.cached: List[str] = []
+        self.ran: List[str] = []
+        self._running: Dict[str, float] = {}  # node id -> start time
+        self._lock = threading.RLock()
+        self._drawn = False  # a ticker line is on the terminal, to be cleared before the next line
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._tick, daemon=True)
-        self.start = time.time()
+        self._ticker: Optional[threading.Thread] = None
 
-    def __enter__(self):
-        self._thread.start()
-        return self
+    def _print(self, text: str) -> None:
+        with self._lock:
+            self._clear()
+            print(f"[snout] {text}", file=self.stream, flush=True)
 
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        if self.tty:
+    def _clear(self) -> None:
+        if self._drawn:
             self.stream.write("\r\033[K")
+            self._drawn = False
+
+    def started(self, node_id: str) -> None:
+        position = self.node_ids.index(node_id) + 1 if node_id in self.node_ids else "?"
+        with self._lock:
+            self._print(f"({position}/{len(self.node_ids)}) {node_id} ...")
+            self._running[node_id] = time.time()
+            if self._ticker is None:
+                self._ticker = threading.Thread(target=self._tick, daemon=True)
+                self._ticker.start()
+
+    def finished(self, node_id: str, seconds: float, cached: bool) -> None:
+        with self._lock:
+            self.ended(node_id)
+            self.timings[node_id] = seconds
+            (self.cached if cached else self.ran).append(node_id)
+            self._print(f"    {node_id} {'cached' if cached else 'ran'} in {seconds:.1f}s")
+
+    def ended(self, node_id: str) -> None:
+        """`node_id` runs no more (finished or failed): the ticker leaves it out from now on."""
+        with self._lock:
+            self._running.pop(node_id, None)
+            self._clear()
             self.stream.flush()
+
+    def close(self) -> None:
+        """Stops the ticker (the run is over)."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        with self._lock:
+            self._clear()
 
     def _tick(self) -> None:
         interval = REDRAW_SECONDS if self.tty else ELAPSED_LINE_SECONDS
         while not self._stop.wait(interval):
-            text = f"[snout]     {self.node_id} running, {time.time() - self.start:.0f}s"
-            self.stream.write(f"\r\033[K{text}" if self.tty else text + "\n")
-            self.stream.flush()
-
-
-class ComponentProgress:
-    def __init__(self, node_ids: List[str], stream=None):
-        self.node_ids = node_ids
-        self.stream = stream or sys.stdout
-        self.timings: Dict[str, float] = {}
-        self.cached: List[str] = []
-        self.ran: List[str] = []
-        self._ticker: Optional[ElapsedTicker] = None
-
-    def _print(self, text: str) -> None:
-        print(f"[snout] {text}", file=self.stream, flush=True)
-
-    def started(self, node_id: str) -> None:
-        position = self.node_ids.index(node_id) + 1 if node_id in self.node_ids else "?"
-        self._print(f"({position}/{len(self.node_ids)}) {node_id} ...")
-        if node_id not in SELF_REPORTING:
-            self._ticker = ElapsedTicker(node_id, self.stream).__enter__()
-
-    def finished(self, node_id: str, seconds: float, cached: bool) -> None:
-        self.stop_ticker()
-        self.timings[node_id] = seconds
-        (self.cached if cached else self.ran).append(node_id)
-        self._print(f"    {node_id} {'cached' if cached else 'ran'} in {seconds:.1f}s")
-
-    def stop_ticker(self) -> None:
-        if self._ticker is not None:
-            self._ticker.__exit__(None, None, None)
-            self._ticker = None
+            with self._lock:
+                shown = [f"{node} running, {time.time() - start:.0f}s" for node, start in self._running.items()]
+                if not shown or any(node in SELF_REPORTING for node in self._running):
+                    continue
+                text = "[snout]     " + "; ".join(shown)
+                self.stream.write(f"\r\033[K{text}" if self.tty else text + "\n")
+                self._drawn = self.tty
+                self.stream.flush()
 
 
 @contextlib.contextmanager
@@ -104,7 +116,7 @@ def reporting(node_ids: List[str], stream=None):
         try:
             info = original_launch(self, *args, **kwargs)
         finally:
-            progress.stop_ticker()
+            progress.ended(node_id)
         progress.finished(node_id, time.time() - start, getattr(self, "_snout_cached", False))
         return info
 
@@ -113,5 +125,6 @@ def reporting(node_ids: List[str], stream=None):
     try:
         yield progress
     finally:
+        progress.close()
         launcher_module.Launcher.launch = original_launch
         launcher_module.Launcher._prepare_execution = original_prepare

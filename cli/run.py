@@ -162,6 +162,7 @@ def run_pipeline(config: SnoutConfig):
     from cli.console import Console
     from report import results
     from pipeline import tfx_api as tfx
+    from pipeline.concurrent_runner import ConcurrentLocalDagRunner
     from pipeline.dag import create_pipeline
     from pipeline.local_runner import fast_local_runs
 
@@ -174,7 +175,7 @@ def run_pipeline(config: SnoutConfig):
     print(f"[snout] pipeline root {os.path.abspath(config.pipeline_root)}; Beam {' '.join(pipeline.beam_pipeline_args)}")
     console = Console.current()
     with console.libraries_speaking(), progress.reporting(node_ids, console.terminal) as report, fast_local_runs():
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        ConcurrentLocalDagRunner().run(pipeline)
     outcome = results.read_outcome(os.path.abspath(config.metadata_path), config.pipeline_name, class_names)
     return outcome, report
 

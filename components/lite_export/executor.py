@@ -73,6 +73,12 @@ def _interpreter_version() -> str:
 def export_lite_models(model_dir: str, train_records: List[bytes], graded_records: List[bytes],
                        settings: LiteSettings, out_dir: str) -> dict:
     """Writes the two .tflite files, labels.txt and lite_parity.json into `out_dir`; returns the parity."""
+    with latency.LatencyProbe(model_dir, settings.latency_runs) as probe:  # it starts now, to time at the end
+        return _export(model_dir, train_records, graded_records, settings, out_dir, probe)
+
+
+def _export(model_dir: str, train_records: List[bytes], graded_records: List[bytes], settings: LiteSettings,
+            out_dir: str, probe: latency.LatencyProbe) -> dict:
     import tensorflow as tf
 
     started = time.time()
@@ -102,7 +108,7 @@ def export_lite_models(model_dir: str, train_records: List[bytes], graded_record
                 for variant in lite_contract.VARIANT_FILES}  # float first
     checked = time.time()
 
-    timings = _write_models_and_time(models, model_dir, pixels[0], settings.latency_runs, out_dir)
+    timings = _write_models_and_time(models, probe, pixels[0], out_dir)
     for variant in variants:
         variants[variant]["latency_ms"] = timings.get(variant)
         variants[variant]["latency_median_ms"] = timings.get("median", {}).get(variant)
@@ -141,7 +147,7 @@ def _convert(loaded, concrete, calibration, settings: LiteSettings, add_metadata
     return models, failed
 
 
-def _write_models_and_time(models: dict, model_dir: str, pixels, runs: int, out_dir: str) -> dict:
+def _write_models_and_time(models: dict, probe: latency.LatencyProbe, pixels, out_dir: str) -> dict:
     """Writes the .tflite files into `out_dir`; returns their single-thread latency and the SavedModel's."""
     import tensorflow as tf
 
@@ -150,7 +156,7 @@ def _write_models_and_time(models: dict, model_dir: str, pixels, runs: int, out_
         for variant, model in models.items():
             with open(paths[variant], "wb") as f:
                 f.write(model)
-        timings = latency.single_thread_latency(model_dir, paths, pixels, runs)
+        timings = probe.measure(paths, pixels)
         tf.io.gfile.makedirs(out_dir)
         for path in paths.values():
             tf.io.gfile.copy(path, os.path.join(out_dir, os.path.basename(path)), overwrite=True)

@@ -1,7 +1,9 @@
 """Single-thread latency per image of the SavedModel's network and each TFLite file, in one fresh process.
 
 Run by latency.py as `python -I latency_probe.py ...` (nothing of snout imported): TensorFlow's thread
-pools are fixed when it starts, so one thread for the SavedModel needs a process of its own. Each round
+pools are fixed when it starts, so one thread for the SavedModel needs a process of its own. It imports
+TensorFlow and loads the SavedModel, then waits for one JSON line on stdin, {"pixels": .npy of one uint8
+[H, W, 3] image, "tflite": {name: path}}, so its start overlaps the caller's conversion. Each round
 times one call of every model in turn, so load changes hit all of them alike. Prints one JSON line:
 {"saved_model": ms, "<variant>": ms, ..., "median": {the same}}: the fastest run of each (what a call costs
 without the machine's other load; on a shared 2-core machine the median mostly measures that load), then medians.
@@ -10,6 +12,7 @@ without the machine's other load; on a shared 2-core machine the median mostly m
 import argparse
 import json
 import statistics
+import sys
 import time
 
 
@@ -17,8 +20,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--saved-model", required=True)
     parser.add_argument("--function", required=True)
-    parser.add_argument("--pixels", required=True, help=".npy of one uint8 [H, W, 3] image")
-    parser.add_argument("--tflite", action="append", default=[], metavar="NAME=PATH")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
@@ -29,13 +30,13 @@ def main() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from ai_edge_litert.interpreter import Interpreter
 
-    image = np.load(args.pixels)[np.newaxis]
     loaded = tf.saved_model.load(args.saved_model)  # kept: the function's variables live as long as it does
     function = getattr(loaded, args.function)
+    request = json.loads(sys.stdin.readline())
+    image = np.load(request["pixels"])[np.newaxis]
     tensor = tf.constant(image)
     calls = {"saved_model": lambda: function(tensor).numpy()}
-    for item in args.tflite:
-        name, path = item.split("=", 1)
+    for name, path in request["tflite"].items():
         interpreter = Interpreter(model_path=path, num_threads=1)
         interpreter.allocate_tensors()
         index, output = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
