@@ -7,12 +7,14 @@ not timed), then, back to back, each as a fresh process:
   check, the push and the report included;
 - bench/plain_keras.py on the same photos: 128 px, the head for 5 epochs, 1 fine-tune epoch,
   test accuracy on its own held-out tenth, a SavedModel export.
-Prints both wall times (process start to exit) and their ratio. Targets (issue 18):
-<= 2.0x at 120 images, <= 1.2x at 2,500.
+Prints both wall times (process start to exit) and their ratio. With --repeats R, R such pairs per size,
+one right after the other (each snout run in a fresh workspace), and the median ratio: on a shared machine
+a single pair's ratio moved by a quarter between runs of the same code. Targets (issue 18): <= 2.0x at
+120 images, <= 1.2x at 2,500.
 
-    .venv/bin/python bench/bench_overhead.py [--images 120 2500] [--work DIR] [--keep]
+    .venv/bin/python bench/bench_overhead.py [--images 120 2500] [--repeats R] [--work DIR] [--keep]
 
-Not part of CI (about 10 minutes at the default sizes on 2 cores).
+Not part of CI (about 10 minutes per repeat at the default sizes on 2 cores).
 """
 
 import argparse
@@ -20,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,13 +44,20 @@ def timed(argv, log_path: str):
     return time.time() - start, done.returncode, done.stdout
 
 
-def measure(n: int, work: str) -> dict:
+def photos(n: int, work: str) -> str:
+    """The dataset of N generated photos (N/2 per class, seed 7), made once per size."""
     import sample_data
 
-    folder = os.path.join(work, str(n))
-    shutil.rmtree(folder, ignore_errors=True)
-    data = os.path.join(folder, "data")
+    data = os.path.join(work, str(n), "data")
+    shutil.rmtree(data, ignore_errors=True)
     sample_data.generate(data, n // 2, seed=7)
+    return data
+
+
+def measure(n: int, work: str, data: str, repeat: int) -> dict:
+    folder = os.path.join(work, str(n), f"repeat-{repeat}")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
     python = sys.executable
     keras_s, keras_rc, keras_out = timed(
         [python, os.path.join(ROOT, "bench", "plain_keras.py"), "--photos", os.path.join(data, "photos"),
@@ -68,19 +78,26 @@ def measure(n: int, work: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, nargs="+", default=[120, 2500])
+    parser.add_argument("--repeats", type=int, default=1, help="pairs of runs per size (the median ratio is printed)")
     parser.add_argument("--work", default=None, help="work folder (default: a new temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="snout-bench-overhead-")
     os.makedirs(work, exist_ok=True)
     load = os.getloadavg()
-    rows = [measure(n, work) for n in args.images]
+    sizes = {n: photos(n, work) for n in args.images}
+    rows = {n: [measure(n, work, data, r) for r in range(args.repeats)] for n, data in sizes.items()}
     print(f"\n{os.cpu_count()} cores; load average at start {load[0]:.1f}, at end {os.getloadavg()[0]:.1f}")
-    for row in rows:
-        print(f"\n{row['images']} images: snout run {row['snout_s']:.1f} s (test accuracy {row['snout_accuracy']}), "
-              f"plain Keras {row['keras_s']:.1f} s (test accuracy {row['keras_accuracy']}): "
-              f"ratio {row['ratio']:.2f}x")
-        print("  " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in row["components"]))
+    for n, pairs in rows.items():
+        for row in pairs:
+            print(f"\n{n} images: snout run {row['snout_s']:.1f} s (test accuracy {row['snout_accuracy']}), "
+                  f"plain Keras {row['keras_s']:.1f} s (test accuracy {row['keras_accuracy']}): "
+                  f"ratio {row['ratio']:.2f}x")
+            print("  " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in row["components"]))
+        if len(pairs) > 1:
+            ratios = sorted(row["ratio"] for row in pairs)
+            print(f"\n{n} images, {len(pairs)} pairs: median ratio {statistics.median(ratios):.2f}x "
+                  f"(each: {', '.join(f'{r:.2f}x' for r in ratios)})")
     if not (args.keep or args.work):
         shutil.rmtree(work, ignore_errors=True)
 
