@@ -32,15 +32,17 @@ TINY = ["--image-size", "64", "--sample-images-per-class", "10", "--epochs", "1"
         "--min-accuracy", "0", "--no-lite-export", "--no-audit"]
 UPSTREAM = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "ClassNamesCheck",
             "Transform"}
+STARTED = re.compile(r"\[snout\] \(\d+/\d+\) (\S+) \.\.\.")
 FINISHED = re.compile(r"\[snout\]\s+(\S+) (ran|cached) in")
 
 
 class WatchedRun:
     """`snout run` in a subprocess, its lines read as they come, with the SDK workers the pool started
-    while each component ran (components run one at a time: workers started since the last one are its)."""
+    while each component ran. Independent components run at the same time (pipeline/concurrent_runner.py):
+    workers started between two start/end lines count for every component running in between."""
 
     def __init__(self, workspace: str, pool: WorkerPool):
-        self.pool, self.lines, self.started_by, self.states = pool, [], {}, {}
+        self.pool, self.lines, self.started_by, self.states, self.running = pool, [], {}, {}, set()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli", "run", "--workspace", workspace, *TINY, *pool.beam_flags()], cwd=REPO,
             env=project_env(PYTHONPATH=REPO, PYTHONUNBUFFERED="1"), text=True, stdout=subprocess.PIPE,
@@ -52,10 +54,16 @@ class WatchedRun:
         deadline = time.monotonic() + timeout
         for line in self.process.stdout:
             self.lines.append(line)
-            finished = FINISHED.search(line)
-            if finished:
+            started, finished = STARTED.search(line), FINISHED.search(line)
+            if started or finished:
                 now = self.pool.workers_started()
-                self.started_by[finished.group(1)], self._seen = now - self._seen, now
+                for component in self.running:
+                    self.started_by[component] = self.started_by.get(component, 0) + now - self._seen
+                self._seen = now
+            if started:
+                self.running.add(started.group(1))
+            if finished:
+                self.running.discard(finished.group(1))
                 self.states[finished.group(1)] = finished.group(2)
             if until and until in line:
                 return
