@@ -25,6 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 RUN_FLAGS = ["--image-size", "128"]  # everything else at its default
 COMPONENT_LINE = re.compile(r"\[snout\]\s+(\S+) (ran|cached) in ([0-9.]+)s")
+START_LINE = re.compile(r"\[snout\] \(\d+/\d+\) (\S+) \.\.\.")
 
 
 def _rss_bytes(pid: int) -> int:
@@ -70,16 +71,20 @@ def run_measured(argv, log_path: str):
 
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
-        out, finished = [], []  # (time, component) of each "[snout] X ran in" line
+        out, started, finished = [], {}, {}  # component -> when its start / end line came
         for line in proc.stdout:
             out.append(line)
             log.write(line)
             log.flush()
-            finished += [(time.time(), name) for name, _, _ in COMPONENT_LINE.findall(line)]
+            started.update((name, time.time()) for name in START_LINE.findall(line))
+            finished.update((name, time.time()) for name, _, _ in COMPONENT_LINE.findall(line))
         proc.wait()
         poller.join()
-    during = next((name for when, name in finished if when >= peak[1]), "after the last component")
-    print(f"peak RSS {peak[0] / 1e9:.2f} GB (main process {peak[2] / 1e9:.2f} GB) while {during} ran")
+    # Independent components run at the same time (pipeline/concurrent_runner.py): name all that ran then.
+    during = [name for name, when in started.items() if when <= peak[1] < finished.get(name, float("inf"))]
+    if not during:
+        during = ["no component (before the first or after the last: start-up, the report)"]
+    print(f"peak RSS {peak[0] / 1e9:.2f} GB (main process {peak[2] / 1e9:.2f} GB) while {' + '.join(during)} ran")
     if proc.returncode not in (0, 3):  # 3 = not blessed: the pipeline still ran to the end
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}); see {log_path}")
     return time.time() - start, peak[0], "".join(out)

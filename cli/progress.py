@@ -87,7 +87,9 @@ class ComponentProgress:
         interval = REDRAW_SECONDS if self.tty else ELAPSED_LINE_SECONDS
         while not self._stop.wait(interval):
             with self._lock:
-                shown = [f"{node} running, {time.time() - start:.0f}s" for node, start in self._running.items()]
+                # A log gets a line for a component only once it has run ELAPSED_LINE_SECONDS (short ones: none).
+                shown = [f"{node} running, {time.time() - start:.0f}s" for node, start in self._running.items()
+                         if self.tty or time.time() - start >= interval]
                 if not shown or any(node in SELF_REPORTING for node in self._running):
                     continue
                 text = "[snout]     " + "; ".join(shown)

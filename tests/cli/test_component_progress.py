@@ -1,6 +1,7 @@
 """Component progress lines: a ticker redrawn in place on a terminal, plain lines in a log."""
 
 import io
+import re
 import time
 
 from cli import progress
@@ -45,3 +46,27 @@ def test_the_trainer_reports_its_own_epochs_so_gets_no_ticker(monkeypatch):
     time.sleep(0.1)
     reporter.finished("Trainer", 2.0, cached=False)
     assert "running" not in stream.getvalue()
+
+
+def _wait_for(stream, text, after=None):
+    deadline = time.time() + 10
+    while text not in stream.getvalue().split(after or "\0")[-1] and time.time() < deadline:
+        time.sleep(0.01)
+
+
+def test_components_running_at_once_share_one_ticker_line_until_each_ends(monkeypatch):
+    monkeypatch.setattr(progress, "REDRAW_SECONDS", 0.01)
+    stream = FakeTerminal()
+    reporter = progress.ComponentProgress(["Evaluator", "LiteExport"], stream)
+    reporter.started("Evaluator")
+    reporter.started("LiteExport")
+    _wait_for(stream, "; LiteExport running")
+    reporter.finished("Evaluator", 1.0, cached=False)
+    _wait_for(stream, "LiteExport running", after="Evaluator ran in 1.0s\n")
+    reporter.finished("LiteExport", 2.0, cached=False)
+    reporter.close()
+    out = stream.getvalue()
+    assert re.search(r"\r\033\[K\[snout\]     Evaluator running, \d+s; LiteExport running, \d+s", out)
+    after = out.split("\r\033[K[snout]     Evaluator ran in 1.0s\n")[1]
+    assert "LiteExport running" in after and "Evaluator running" not in after
+    assert out.endswith("\r\033[K[snout]     LiteExport ran in 2.0s\n")
