@@ -5,7 +5,7 @@ TODO, b/171319478, plans threads). snout's DAG has independent branches that the
 other for nothing: the DataAudit beside the Trainer, and after the Trainer the Evaluator, the edge
 export and the infra check, which on 2 cores leave a core idle for much of their time (a converter,
 an interpreter, a fresh process importing TensorFlow). This runner launches each node with TFX's
-own Launcher, as LocalDagRunner does, in a pool of MAX_PARALLEL_NODES threads, as soon as every
+own Launcher, as LocalDagRunner does, in up to MAX_PARALLEL_NODES threads at once, as soon as every
 upstream node has finished. The DAG, the artifacts, the cache keys and the blessings are the same;
 only the order of independent executions in MLMD differs.
 
@@ -19,11 +19,11 @@ only the order of independent executions in MLMD differs.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import datetime
+import queue
 import threading
-from typing import Dict, Optional, Set
+from typing import Dict, Optional, Set, Tuple
 
 from tfx.dsl.compiler import constants
 from tfx.orchestration import metadata
@@ -99,26 +99,36 @@ class ConcurrentLocalDagRunner(LocalDagRunner):
 def run_when_ready(order, upstream: Dict[str, Set[str]], launch, max_parallel: int) -> None:
     """Calls launch(node) for every node in `order` (topological), each once all its upstream nodes
     have returned, at most `max_parallel` at a time, ready nodes in `order`'s order. The first error
-    stops new launches and is raised once the running ones have returned."""
+    stops new launches and is raised once the running ones have returned.
+
+    Nodes run in daemon threads, so Ctrl-C (KeyboardInterrupt in this, the main thread) ends the run at
+    once, as it did when the nodes ran in the main thread, instead of waiting for a Trainer to finish."""
     done: Set[str] = set()
-    waiting = list(order)
-    running: Dict[concurrent.futures.Future, str] = {}
+    waiting, running = list(order), set()
+    returned: "queue.Queue[Tuple[str, Optional[BaseException]]]" = queue.Queue()
     error: Optional[BaseException] = None
-    with concurrent.futures.ThreadPoolExecutor(max_parallel, thread_name_prefix="node") as pool:
-        while waiting or running:
-            if error is None:
-                for node in [n for n in waiting if upstream[n] <= done][:max_parallel - len(running)]:
-                    waiting.remove(node)
-                    running[pool.submit(launch, node)] = node
-            if not running:
-                break  # only after an error: what is left waits on what failed or never ran
-            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
-            for future in finished:
-                node = running.pop(future)
-                if future.exception() is not None:
-                    error = error or future.exception()
-                else:
-                    done.add(node)
+
+    def work(node: str) -> None:
+        try:
+            launch(node)
+            returned.put((node, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread, which raises it
+            returned.put((node, e))
+
+    while waiting or running:
+        if error is None:
+            for node in [n for n in waiting if upstream[n] <= done][:max_parallel - len(running)]:
+                waiting.remove(node)
+                running.add(node)
+                threading.Thread(target=work, args=(node,), name=f"node-{node}", daemon=True).start()
+        if not running:
+            break  # only after an error: what is left waits on what failed or never ran
+        node, exc = returned.get()
+        running.discard(node)
+        if exc is None:
+            done.add(node)
+        else:
+            error = error or exc
     if error is not None:
         raise error
     if waiting:

@@ -107,3 +107,18 @@ def test_real_tfx_nodes_run_at_once_and_their_outputs_reach_the_node_after(tmp_p
     (joined,) = [a for a in store.get_artifacts() if "/Join/joined/" in a.uri]
     with open(joined.uri) as f:  # a primitive output is a file holding the value
         assert f.read() == "LR"
+
+
+def test_ctrl_c_ends_the_run_at_once_without_waiting_for_a_running_node():
+    import os
+    import signal
+
+    release = threading.Event()
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_when_ready(["slow"], {"slow": set()}, lambda node: release.wait(30), max_parallel=3)
+        assert time.monotonic() - started < 10  # the node would have held it 30 s
+    finally:
+        release.set()
