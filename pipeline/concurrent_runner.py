@@ -12,8 +12,9 @@ only the order of independent executions in MLMD differs.
 - MLMD: every launcher opens its own SQLite connection, and SQLite answers "database is locked"
   to a write while another connection writes, so each MLMD session (a `with Metadata` block:
   resolve inputs, register, publish) holds one process-wide lock. Executors do not touch MLMD.
-- Failure: a node that raises stops new launches; the nodes already running finish (as a
-  sequential run would have let them), then the first error is raised, as LocalDagRunner raises it.
+- Failure: a node that raises stops new launches; the nodes already running finish (their outputs
+  are cached for the next run), then the first error is raised, as LocalDagRunner raises it. Ctrl-C
+  ends the run at once (the nodes run in daemon threads).
 - Partial runs (run_options) keep TFX's sequential path.
 """
 
