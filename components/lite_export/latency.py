@@ -26,7 +26,7 @@ class LatencyProbe:
     """The probe process for `model_dir`, started at construction; `measure` once, then it is gone."""
 
     def __init__(self, model_dir: str, runs: int, timeout_seconds: int = 300):
-        self.runs, self.timeout_seconds = runs, timeout_seconds
+        self.timeout_seconds = timeout_seconds
         self._process: Optional[subprocess.Popen] = None
         if runs >= 1:
             self._process = subprocess.Popen(
