@@ -27,12 +27,28 @@ ensure_libusb() {
   echo "setup.sh: libusb-1.0 is missing (apt-get install libusb-1.0-0): \`snout run\` needs it for the edge export, or pass --no-lite-export" >&2
 }
 
+# A fresh .venv is about 3.7 GB, and pip unpacks TensorFlow's wheel beside it: check first, so a
+# full disk is one clear line, not pip's OSError half-way through the install.
+NEEDED_GB=5
+ensure_disk_space() {
+  [ -x .venv/bin/python ] && return 0
+  local dir free_kb
+  for dir in . "${TMPDIR:-/tmp}"; do
+    free_kb=$(df -Pk "$dir" | awk 'NR == 2 {print $4}')
+    if [ "$free_kb" -lt $((NEEDED_GB * 1024 * 1024)) ]; then
+      echo "setup.sh: $((free_kb / 1024 / 1024)) GB free under $(cd "$dir" && pwd); a fresh .venv needs about ${NEEDED_GB} GB: free some space and re-run" >&2
+      exit 1
+    fi
+  done
+}
+
 PY=$(find_python310) || {
   echo "setup.sh: snout needs Python 3.10 (tfx 1.16 refuses newer); install it (e.g. pyenv install 3.10) or set PYTHON=/path/to/python3.10" >&2
   exit 1
 }
 echo "setup.sh: using $PY"
 ensure_libusb
+ensure_disk_space
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade "pip==26.3" "setuptools==84.2.1" "wheel==0.48.0"
 # constraints.txt pins every transitive package to the set verified together (about 3 minutes fresh).
