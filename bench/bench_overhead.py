@@ -30,7 +30,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-COMPONENT_LINE = re.compile(r"\[snout\]\s+(\S+) (ran|cached) in ([0-9.]+)s")
+from cli.progress_lines import FINISHED  # noqa: E402  (after the path: run as a script)
 ACCURACY_LINE = re.compile(r"\[snout\] test accuracy ([0-9.]+) on (\d+) examples")
 
 
@@ -70,7 +70,7 @@ def measure(n: int, work: str, data: str, repeat: int) -> dict:
     keras_result = json.loads(keras_out.strip().splitlines()[-1])
     accuracy = ACCURACY_LINE.search(snout_out)
     return {"images": n, "snout_s": snout_s, "keras_s": keras_s, "ratio": snout_s / keras_s,
-            "components": [(name, float(s)) for name, _, s in COMPONENT_LINE.findall(snout_out)],
+            "components": [(name, float(s)) for name, _, s in FINISHED.findall(snout_out)],
             "snout_accuracy": f"{accuracy.group(1)} on {accuracy.group(2)}" if accuracy else "?",
             "keras_accuracy": f"{keras_result['test_accuracy']:.4f} on {keras_result['test_images']}"}
 

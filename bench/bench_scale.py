@@ -13,7 +13,6 @@ Not part of CI (minutes to an hour).
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,9 +22,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from cli.progress_lines import FINISHED, STARTED  # noqa: E402  (after the path: run as a script)
 RUN_FLAGS = ["--image-size", "128"]  # everything else at its default
-COMPONENT_LINE = re.compile(r"\[snout\]\s+(\S+) (ran|cached) in ([0-9.]+)s")
-START_LINE = re.compile(r"\[snout\] \(\d+/\d+\) (\S+) \.\.\.")
 
 
 def _rss_bytes(pid: int) -> int:
@@ -76,8 +74,8 @@ def run_measured(argv, log_path: str):
             out.append(line)
             log.write(line)
             log.flush()
-            started.update((name, time.time()) for name in START_LINE.findall(line))
-            finished.update((name, time.time()) for name, _, _ in COMPONENT_LINE.findall(line))
+            started.update((name, time.time()) for name in STARTED.findall(line))
+            finished.update((name, time.time()) for name, _, _ in FINISHED.findall(line))
         proc.wait()
         poller.join()
     # Independent components run at the same time (pipeline/concurrent_runner.py): name all that ran then.
@@ -154,7 +152,7 @@ def print_table(n, flags, workspace, out, ingest_s, ingest_rss, run_s, run_rss, 
     print(f"\n{n} images, {os.cpu_count()} cores; snout run {' '.join(flags)}")
     print(f"{'step':<32}{'seconds':>9}{'images/s':>10}{'MB written':>12}")
     print(f"{'snout ingest':<32}{ingest_s:9.1f}{n / ingest_s:10.1f}{dir_bytes(data) / 1e6:12.1f}")
-    for name, _, seconds in COMPONENT_LINE.findall(out):
+    for name, _, seconds in FINISHED.findall(out):
         seconds = float(seconds)
         rate = f"{n / seconds:10.1f}" if seconds >= 0.5 else f"{'-':>10}"
         print(f"{name:<32}{seconds:9.1f}{rate}{dir_bytes(os.path.join(root, name)) / 1e6:12.1f}")

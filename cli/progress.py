@@ -16,6 +16,8 @@ from typing import Dict, List, Optional
 
 from tfx.orchestration.portable import launcher as launcher_module
 
+from cli import progress_lines
+
 
 # A terminal shows the running components' elapsed time redrawn in place every second; a log or a
 # pipe gets a line every ELAPSED_LINE_SECONDS instead, so it never fills with progress.
@@ -42,10 +44,10 @@ class ComponentProgress:
         self._stop = threading.Event()
         self._ticker: Optional[threading.Thread] = None
 
-    def _print(self, text: str) -> None:
+    def _print(self, line: str) -> None:
         with self._lock:
             self._clear()
-            print(f"[snout] {text}", file=self.stream, flush=True)
+            print(line, file=self.stream, flush=True)
 
     def _clear(self) -> None:
         if self._drawn:
@@ -55,7 +57,7 @@ class ComponentProgress:
     def started(self, node_id: str) -> None:
         position = self.node_ids.index(node_id) + 1 if node_id in self.node_ids else "?"
         with self._lock:
-            self._print(f"({position}/{len(self.node_ids)}) {node_id} ...")
+            self._print(progress_lines.started_line(position, len(self.node_ids), node_id))
             self._running[node_id] = time.time()
             if self._ticker is None:
                 self._ticker = threading.Thread(target=self._tick, daemon=True)
@@ -66,7 +68,7 @@ class ComponentProgress:
             self.ended(node_id)
             self.timings[node_id] = seconds
             (self.cached if cached else self.ran).append(node_id)
-            self._print(f"    {node_id} {'cached' if cached else 'ran'} in {seconds:.1f}s")
+            self._print(progress_lines.finished_line(node_id, seconds, cached))
 
     def ended(self, node_id: str) -> None:
         """`node_id` runs no more (finished or failed): the ticker leaves it out from now on."""
@@ -92,7 +94,7 @@ class ComponentProgress:
                          if self.tty or time.time() - start >= interval]
                 if not shown or any(node in SELF_REPORTING for node in self._running):
                     continue
-                text = "[snout]     " + "; ".join(shown)
+                text = f"{progress_lines.PREFIX}     " + "; ".join(shown)
                 self.stream.write(f"\r\033[K{text}" if self.tty else text + "\n")
                 self._drawn = self.tty
                 self.stream.flush()

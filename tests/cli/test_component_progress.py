@@ -4,7 +4,7 @@ import io
 import re
 import time
 
-from cli import progress
+from cli import progress, progress_lines
 
 
 class FakeTerminal(io.StringIO):
@@ -70,3 +70,16 @@ def test_components_running_at_once_share_one_ticker_line_until_each_ends(monkey
     after = out.split("\r\033[K[snout]     Evaluator ran in 1.0s\n")[1]
     assert "LiteExport running" in after and "Evaluator running" not in after
     assert out.endswith("\r\033[K[snout]     LiteExport ran in 2.0s\n")
+
+
+def test_the_benches_and_tests_read_back_exactly_what_a_run_prints():
+    stream = io.StringIO()
+    reporter = progress.ComponentProgress(["ImportExampleGen", "Evaluator"], stream)
+    reporter.started("Evaluator")
+    reporter.finished("Evaluator", 12.34, cached=False)
+    reporter.started("ImportExampleGen")
+    reporter.finished("ImportExampleGen", 0.5, cached=True)
+    reporter.close()
+    out = stream.getvalue()
+    assert progress_lines.STARTED.findall(out) == ["Evaluator", "ImportExampleGen"]
+    assert progress_lines.FINISHED.findall(out) == [("Evaluator", "ran", "12.3"), ("ImportExampleGen", "cached", "0.5")]

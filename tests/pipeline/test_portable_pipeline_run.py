@@ -14,7 +14,6 @@ Each run is a real `snout run` in a subprocess (its own process group, so its Be
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +22,7 @@ import time
 
 import pytest
 
+from cli.progress_lines import FINISHED, STARTED
 from tests.fixtures.beam_worker_pool import WorkerPool, project_env
 
 pytestmark = pytest.mark.e2e
@@ -32,8 +32,6 @@ TINY = ["--image-size", "64", "--sample-images-per-class", "10", "--epochs", "1"
         "--min-accuracy", "0", "--no-lite-export", "--no-audit"]
 UPSTREAM = {"ImportExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "ClassNamesCheck",
             "Transform"}
-STARTED = re.compile(r"\[snout\] \(\d+/\d+\) (\S+) \.\.\.")
-FINISHED = re.compile(r"\[snout\]\s+(\S+) (ran|cached) in")
 
 
 class WatchedRun:

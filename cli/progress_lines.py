@@ -1,0 +1,21 @@
+"""The lines `snout run` prints as each component starts and ends: written by cli/progress.py, read back
+by the benches (bench/bench_overhead.py, bench/bench_scale.py) and the portable run's test.
+
+Standard library only, so a bench driver can import it without TFX or TensorFlow.
+"""
+
+import re
+
+PREFIX = "[snout]"
+# Groups: the component's id.
+STARTED = re.compile(r"\[snout\] \(\d+/\d+\) (\S+) \.\.\.")
+# Groups: the component's id, "ran" or "cached", its seconds.
+FINISHED = re.compile(r"\[snout\]\s+(\S+) (ran|cached) in ([0-9.]+)s")
+
+
+def started_line(position, total: int, node_id: str) -> str:
+    return f"{PREFIX} ({position}/{total}) {node_id} ..."
+
+
+def finished_line(node_id: str, seconds: float, cached: bool) -> str:
+    return f"{PREFIX}     {node_id} {'cached' if cached else 'ran'} in {seconds:.1f}s"
