@@ -8,12 +8,13 @@ import re
 
 PREFIX = "[snout]"
 # Groups: the component's id.
-STARTED = re.compile(r"\[snout\] \(\d+/\d+\) (\S+) \.\.\.")
+STARTED = re.compile(re.escape(PREFIX) + r" \(\d+/\d+\) (\S+) \.\.\.")
 # Groups: the component's id, "ran" or "cached", its seconds.
-FINISHED = re.compile(r"\[snout\]\s+(\S+) (ran|cached) in ([0-9.]+)s")
+FINISHED = re.compile(re.escape(PREFIX) + r"\s+(\S+) (ran|cached) in ([0-9.]+)s")
 
 
 def started_line(position, total: int, node_id: str) -> str:
+    """`position` is the node's 1-based place in the DAG's order, or "?" for a node outside it."""
     return f"{PREFIX} ({position}/{total}) {node_id} ..."
 
 
