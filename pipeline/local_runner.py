@@ -7,7 +7,11 @@ produce nothing a component uses:
    installed source tree and builds an sdist of it (`dependency_utils.build_ephemeral_package`)
    to pass as `--extra_package` to remote Beam workers. The DirectRunner stages nothing: its
    workers are this interpreter (in-process modes) or `sys.executable` subprocesses with the same
-   site-packages. Profiled: seconds per Beam component, on every first run and rerun.
+   site-packages. Profiled: seconds per Beam component, on every first run and rerun. The same holds
+   for Beam's portable runner when its SDK workers share this environment: LOOPBACK (this process)
+   or an EXTERNAL worker pool on this machine (started with this project's python; its workers
+   install nothing staged). Where TFX still builds the sdist (remote workers), its temporary
+   folder (49 MB, which TFX never removes) is removed when the run ends.
 2. Each run builds the user-code wheel of Transform/Tuner/Trainer anew (`setup.py bdist_wheel`),
    though the wheel is named by a hash of trainer/'s sources and the same file is already in
    `<pipeline_root>/_wheels`. A wheel already built for the same sources is used as it is: the
@@ -25,19 +29,45 @@ import contextlib
 import glob
 import os
 import re
+import shutil
 import zipfile
 from typing import List, Sequence
 
 DIRECT_RUNNERS = ("", "directrunner", "direct", "bundlebaseddirectrunner", "switchingdirectrunner")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 USER_CODE_WHEEL = re.compile(r"tfx_user_code_[^/]*-py3-none-any\.whl$")
 
 
-def runs_on_direct_runner(beam_pipeline_args: Sequence[str]) -> bool:
-    runner = ""
+def _flag(beam_pipeline_args: Sequence[str], name: str) -> str:
+    """The last value of --name=value among the args ("" if absent)."""
+    value = ""
     for arg in beam_pipeline_args:
-        if str(arg).startswith("--runner="):
-            runner = str(arg).split("=", 1)[1]
-    return runner.lower() in DIRECT_RUNNERS
+        if str(arg).startswith(f"--{name}="):
+            value = str(arg).split("=", 1)[1]
+    return value
+
+
+def runs_on_direct_runner(beam_pipeline_args: Sequence[str]) -> bool:
+    return _flag(beam_pipeline_args, "runner").lower() in DIRECT_RUNNERS
+
+
+def workers_share_this_environment(beam_pipeline_args: Sequence[str]) -> bool:
+    """Beam's workers import this process's own TFX: the DirectRunner, or a portable runner's LOOPBACK
+    workers or EXTERNAL worker pool on this machine (README: started with the project's python)."""
+    if runs_on_direct_runner(beam_pipeline_args):
+        return True
+    environment = _flag(beam_pipeline_args, "environment_type").upper()
+    host = _flag(beam_pipeline_args, "environment_config").rsplit(":", 1)[0].lower()
+    return environment == "LOOPBACK" or (environment == "EXTERNAL" and host in LOCAL_HOSTS)
+
+
+def _sdist_folder(sdist_file: str) -> str:
+    """The mkdtemp() folder of TFX's ephemeral sdist (<tmp>/build/tfx/dist/tfx_ephemeral-*.tar.gz), or "" if
+    the path is not laid out so (then nothing is removed)."""
+    dist = os.path.dirname(sdist_file)
+    if not dist.endswith(os.path.join("", "build", "tfx", "dist")):
+        return ""
+    return os.path.dirname(os.path.dirname(os.path.dirname(dist)))
 
 
 def _built_wheel(instance_name: str, module_path: str, pipeline_root: str):
@@ -68,11 +98,17 @@ def fast_local_runs():
     original_flags = dependency_utils.make_beam_dependency_flags
     original_package = udf_utils.package_user_module_file
     original_install = udf_utils.install_to_temp_directory
+    original_sdist = dependency_utils.build_ephemeral_package
+    sdists: List[str] = []
 
     def beam_flags(beam_pipeline_args: List[str]) -> List[str]:
-        if runs_on_direct_runner(beam_pipeline_args):
+        if workers_share_this_environment(beam_pipeline_args):
             return list(beam_pipeline_args)
         return original_flags(beam_pipeline_args)
+
+    def sdist() -> str:
+        sdists.append(original_sdist())
+        return sdists[-1]
 
     def package(instance_name: str, module_path: str, pipeline_root: str):
         if "://" not in pipeline_root:
@@ -87,11 +123,15 @@ def fast_local_runs():
         return original_install(pip_dependency, temp_dir=temp_dir)
 
     dependency_utils.make_beam_dependency_flags = beam_flags
+    dependency_utils.build_ephemeral_package = sdist
     udf_utils.package_user_module_file = package
     udf_utils.install_to_temp_directory = install
     try:
         yield
     finally:
         dependency_utils.make_beam_dependency_flags = original_flags
+        dependency_utils.build_ephemeral_package = original_sdist
         udf_utils.package_user_module_file = original_package
         udf_utils.install_to_temp_directory = original_install
+        for folder in filter(None, map(_sdist_folder, sdists)):  # staged when each Beam job was submitted
+            shutil.rmtree(folder, ignore_errors=True)

@@ -7,16 +7,37 @@ import zipfile
 from pipeline import local_runner
 
 
-def test_only_the_direct_runner_skips_tfx_s_ephemeral_package():
+PORTABLE = ["--runner=PortableRunner", "--job_endpoint=embed"]
+
+
+def test_only_workers_in_this_environment_skip_tfx_s_ephemeral_package():
     from tfx.utils import dependency_utils
 
-    assert local_runner.runs_on_direct_runner(["--direct_running_mode=in_memory"])
-    assert local_runner.runs_on_direct_runner(["--runner=DirectRunner"])
-    assert not local_runner.runs_on_direct_runner(["--runner=DataflowRunner", "--project=p"])
+    share = local_runner.workers_share_this_environment
+    assert share(["--direct_running_mode=in_memory"]) and share(["--runner=DirectRunner"])
+    assert share(PORTABLE + ["--environment_type=LOOPBACK"])
+    assert share(PORTABLE + ["--environment_type=EXTERNAL", "--environment_config=localhost:50000"])
+    assert not share(PORTABLE + ["--environment_type=EXTERNAL", "--environment_config=beam-pool.svc:50000"])
+    assert not share(PORTABLE + ["--environment_type=DOCKER", "--environment_config=snout:0.1.0"])
+    assert not share(["--runner=DataflowRunner", "--project=p"])
     with local_runner.fast_local_runs():
         args = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
         assert dependency_utils.make_beam_dependency_flags(args) == args  # no --extra_package built
     assert dependency_utils.make_beam_dependency_flags.__module__ == dependency_utils.__name__  # restored
+
+
+def test_an_ephemeral_package_tfx_builds_for_remote_workers_is_removed_when_the_run_ends():
+    from tfx.utils import dependency_utils
+
+    args = PORTABLE + ["--environment_type=DOCKER", "--environment_config=snout:0.1.0"]
+    with local_runner.fast_local_runs():
+        added = dependency_utils.make_beam_dependency_flags(args)[len(args):]
+        assert len(added) == 1 and added[0].startswith("--extra_package=")
+        sdist = added[0].split("=", 1)[1]
+        assert os.path.isfile(sdist)  # staged at job submission, during the run
+    folder = local_runner._sdist_folder(sdist)
+    assert folder and sdist.startswith(folder) and not os.path.exists(folder)
+    assert dependency_utils.build_ephemeral_package.__module__ == dependency_utils.__name__  # restored
 
 
 def _module_dir(tmp_path):
