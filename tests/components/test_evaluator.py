@@ -12,6 +12,7 @@ from tfx.types import standard_artifacts
 import contract
 from contract import evaluation as ev
 from components.evaluator import executor as evaluator_executor
+from pipeline.local_runner import fast_local_runs
 from tests.fixtures.evaluation import example_bytes, export_model, model_artifact, write_examples
 
 CLASSES = [f"breed_{i}" for i in range(8)]
@@ -65,7 +66,9 @@ def _evaluate(root, examples, candidate_dir, name, baseline_dir=None, served_dir
         inputs["baseline_model"] = [model_artifact(os.path.dirname(baseline_dir))]
     context = evaluator_executor.Executor.Context(
         beam_pipeline_args=["--direct_running_mode=in_memory", "--direct_num_workers=1"], tmp_dir=str(out / "tmp"))
-    evaluator_executor.Executor(context).Do(inputs, {"evaluation": [evaluation], "blessing": [blessing]}, properties)
+    with fast_local_runs():  # as `snout run` runs it: no TFX sdist built for remote workers
+        evaluator_executor.Executor(context).Do(inputs, {"evaluation": [evaluation], "blessing": [blessing]},
+                                                properties)
     return ev.read_gate(evaluation.uri), evaluation, blessing
 
 

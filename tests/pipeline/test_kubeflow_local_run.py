@@ -47,8 +47,11 @@ def _compile(tmp_path, data_dir: str, hyperparameters: str, **settings) -> str:
 
 
 def _execute(tmp_path, spec_path: str, run_name: str) -> LocalPipelineRun:
-    # KFP 2 gives every pod its namespace as NAMESPACE (the InfraValidator executor reads it).
-    env = project_env(PYTHONPATH=REPO, NAMESPACE="kubeflow", TF_CPP_MIN_LOG_LEVEL="2")
+    # KFP 2 gives every pod its namespace as NAMESPACE (the InfraValidator executor reads it). A pod's /tmp goes
+    # with the pod: here the tasks' temporary files (TFX's 49 MB ephemeral sdist per Beam task) go with tmp_path.
+    temp = tmp_path / "task_tmp"
+    temp.mkdir(exist_ok=True)
+    env = project_env(PYTHONPATH=REPO, NAMESPACE="kubeflow", TF_CPP_MIN_LOG_LEVEL="2", TMPDIR=str(temp))
     return LocalPipelineRun(load_spec(spec_path), str(tmp_path / "root"), run_name, env, str(tmp_path / "cache"),
                             substitutes={kfp_infra_stand_in.REPLACED: kfp_infra_stand_in.STAND_IN}).run()
 
