@@ -11,9 +11,7 @@ from tfx.types import standard_artifacts
 
 import contract
 from contract import evaluation as ev
-from components.evaluator import executor as evaluator_executor
-from pipeline.local_runner import fast_local_runs
-from tests.fixtures.evaluation import example_bytes, export_model, model_artifact, write_examples
+from tests.fixtures.evaluation import example_bytes, export_model, model_artifact, run_evaluator, write_examples
 
 CLASSES = [f"breed_{i}" for i in range(8)]
 N_TEST, N_VALIDATION = 48, 16
@@ -48,28 +46,11 @@ def regressed(inputs):
 
 
 def _evaluate(root, examples, candidate_dir, name, baseline_dir=None, served_dir=None, max_drop=0.0):
-    out = root / name
-    evaluation, blessing = standard_artifacts.ModelEvaluation(), standard_artifacts.ModelBlessing()
-    evaluation.uri, blessing.uri = str(out / "evaluation"), str(out / "blessing")
-    os.makedirs(blessing.uri)
-    from components.evaluator.component import Evaluator
-    from tfx import v1 as tfx
-
-    channel = tfx.dsl.Channel(type=standard_artifacts.Model)
-    component = Evaluator(examples=tfx.dsl.Channel(type=standard_artifacts.Examples), model=channel,
-                          num_classes=len(CLASSES), min_accuracy=0.8, max_accuracy_drop=max_drop,
-                          gate_split=contract.TEST_SPLIT, validation_split=contract.VALIDATION_SPLIT,
-                          served_model_dir=served_dir)
-    properties = {k: v for k, v in component.exec_properties.items() if v is not None}
     inputs = {"examples": [examples], "model": [model_artifact(os.path.dirname(candidate_dir))]}
     if baseline_dir:
         inputs["baseline_model"] = [model_artifact(os.path.dirname(baseline_dir))]
-    context = evaluator_executor.Executor.Context(
-        beam_pipeline_args=["--direct_running_mode=in_memory", "--direct_num_workers=1"], tmp_dir=str(out / "tmp"))
-    with fast_local_runs():  # as `snout run` runs it: no TFX sdist built for remote workers
-        evaluator_executor.Executor(context).Do(inputs, {"evaluation": [evaluation], "blessing": [blessing]},
-                                                properties)
-    return ev.read_gate(evaluation.uri), evaluation, blessing
+    return run_evaluator(root / name, inputs, num_classes=len(CLASSES), min_accuracy=0.8, max_accuracy_drop=max_drop,
+                         served_model_dir=served_dir)
 
 
 def _check(result, name):

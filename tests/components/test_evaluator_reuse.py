@@ -10,38 +10,20 @@ from tfx.types import standard_artifacts
 
 import contract
 from contract import evaluation as ev
-from components.evaluator import executor as evaluator_executor, reuse
-from pipeline.local_runner import fast_local_runs
-from tests.fixtures.evaluation import export_model, model_artifact, write_examples
+from components.evaluator import reuse
+from tests.fixtures.evaluation import export_model, model_artifact, run_evaluator, write_examples
 
 CLASSES = [f"breed_{i}" for i in range(4)]
 
 
 def _run(root, name, examples, candidate, baseline=None, baseline_blessing=None, min_accuracy=0.8):
-    from tfx import v1 as tfx
-
-    from components.evaluator.component import Evaluator
-
-    out = root / name
-    evaluation, blessing = standard_artifacts.ModelEvaluation(), standard_artifacts.ModelBlessing()
-    evaluation.uri, blessing.uri = str(out / "evaluation"), str(out / "blessing")
-    os.makedirs(blessing.uri)
-    component = Evaluator(examples=tfx.dsl.Channel(type=standard_artifacts.Examples),
-                          model=tfx.dsl.Channel(type=standard_artifacts.Model), num_classes=len(CLASSES),
-                          min_accuracy=min_accuracy, max_accuracy_drop=0.0, gate_split=contract.TEST_SPLIT,
-                          validation_split=contract.VALIDATION_SPLIT)
-    properties = {k: v for k, v in component.exec_properties.items() if v is not None}
     inputs = {"examples": [examples], "model": [candidate]}
     if baseline is not None:
         inputs["baseline_model"] = [baseline]
     if baseline_blessing is not None:
         inputs[reuse.BASELINE_BLESSING_KEY] = [baseline_blessing]
-    context = evaluator_executor.Executor.Context(
-        beam_pipeline_args=["--direct_running_mode=in_memory", "--direct_num_workers=1"], tmp_dir=str(out / "tmp"))
-    with fast_local_runs():  # as `snout run` runs it: no TFX sdist built for remote workers
-        evaluator_executor.Executor(context).Do(inputs, {"evaluation": [evaluation], "blessing": [blessing]},
-                                                properties)
-    return ev.read_gate(evaluation.uri), evaluation, blessing
+    return run_evaluator(root / name, inputs, num_classes=len(CLASSES), min_accuracy=min_accuracy,
+                         max_accuracy_drop=0.0)
 
 
 @pytest.fixture(scope="module")
